@@ -1,0 +1,50 @@
+//! A crash-safe write-ahead log (WAL).
+//!
+//! `walogs` stores a durable, append-only sequence of byte entries. Under the default
+//! [`Durability::Always`], every successful [`Wal::append`] has been fdatasync'd before it
+//! returns `Ok`. LSNs are dense (1, 2, 3, …) across all segments and never reused. On
+//! [`Wal::open`] a torn tail — the remains of a write a crash interrupted — is cut off;
+//! any other damage is reported as [`WalError::Corrupt`] and left untouched.
+//!
+//! The same crate builds natively and, for `wasm32-wasip2`, into a WebAssembly component
+//! exporting the `walogs:wal` WIT interface (see `wit/walogs.wit`).
+//!
+//! ```
+//! use walogs::{Lsn, TailState, Wal};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut wal = Wal::open(dir.path())?;
+//! assert_eq!(wal.append(b"first entry")?, Lsn(1));
+//! assert_eq!(wal.append(b"second entry")?, Lsn(2));
+//! let entries: Vec<(Lsn, Vec<u8>)> = wal.iter().collect::<Result<_, _>>()?;
+//! assert_eq!(entries[1], (Lsn(2), b"second entry".to_vec()));
+//! drop(wal);
+//!
+//! let wal = Wal::open(dir.path())?; // recovery is automatic
+//! assert_eq!(wal.tail_state(), TailState::Clean);
+//! assert_eq!(wal.next_lsn(), Lsn(3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod error;
+mod frame;
+mod iter;
+mod reader;
+mod recovery;
+mod scan;
+mod segment;
+pub mod storage;
+mod truncate;
+mod types;
+mod wal;
+
+#[cfg(all(target_family = "wasm", not(test)))]
+mod component;
+
+pub use config::{Durability, WalConfig};
+pub use error::WalError;
+pub use frame::MAX_ENTRY_SIZE;
+pub use iter::WalIter;
+pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
+pub use wal::Wal;

@@ -1,0 +1,231 @@
+//! Opening a log directory: migration of the v1 layout, the segment index, and the
+//! recovery policy (cut a torn tail, report everything else).
+
+use crate::error::corrupt;
+use crate::reader::FrameReader;
+use crate::scan::{self, Role, SegmentScan};
+use crate::segment::{V1_FILENAME, parse_segment_filename, segment_filename};
+use crate::storage::{OpenMode, Storage};
+use crate::truncate;
+use crate::{Lsn, TailState, VerifyReport, WalConfig, WalError};
+
+/// What the log knows about one segment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegMeta {
+    /// Its sequence number.
+    pub seq: u32,
+    /// LSN of its first frame; `None` while it is empty.
+    pub first_lsn: Option<u64>,
+    /// Bytes of valid frames (for sealed segments read lazily: the file's size).
+    pub len: u64,
+}
+
+impl SegMeta {
+    pub(crate) fn name(&self) -> String {
+        segment_filename(self.seq)
+    }
+}
+
+/// The state of a log after open.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    /// Every segment, oldest first; the last is the active one. Empty only for a
+    /// read-only open of a directory without segments.
+    pub segments: Vec<SegMeta>,
+    /// The LSN the next append gets.
+    pub next_lsn: u64,
+    /// What was found at the tail.
+    pub tail_state: TailState,
+}
+
+/// Opens the log in `storage`: the recovery rules of docs/FORMAT.md.
+pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recovered, WalError> {
+    let writable = !config.read_only;
+    let names = storage.list()?;
+    if names.iter().any(|n| n == truncate::MARKER) {
+        if !writable {
+            return Err(corrupt(format!(
+                "{}: an interrupted truncation is pending; open the log for writing once to finish it",
+                storage.path().display()
+            )));
+        }
+        truncate::finish_pending(storage)?;
+        return recover(storage, config);
+    }
+    let mut seqs: Vec<u32> = names
+        .iter()
+        .filter_map(|n| parse_segment_filename(n))
+        .collect();
+    seqs.sort_unstable();
+    if names.iter().any(|n| n == V1_FILENAME) {
+        if !seqs.is_empty() {
+            return Err(corrupt(format!(
+                "both {V1_FILENAME} and segment files exist in {}",
+                storage.path().display()
+            )));
+        }
+        if !writable {
+            return Err(WalError::ReadOnly);
+        }
+        storage.rename(V1_FILENAME, &segment_filename(1))?;
+        storage.sync_dir()?;
+        seqs.push(1);
+    }
+    for pair in seqs.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            return Err(corrupt(format!(
+                "gap in segment sequence: {} followed by {}",
+                segment_filename(pair[0]),
+                segment_filename(pair[1])
+            )));
+        }
+    }
+    if seqs.is_empty() {
+        if !writable {
+            return Ok(Recovered {
+                segments: Vec::new(),
+                next_lsn: 1,
+                tail_state: TailState::Clean,
+            });
+        }
+        storage.open(&segment_filename(1), OpenMode::CreateNew)?;
+        storage.sync_dir()?;
+        seqs.push(1);
+    }
+    index(storage, &seqs, config)
+}
+
+/// Builds the segment index, scanning the last segment in full and the sealed ones
+/// lazily (first frame only) unless `verify_on_open` asks for every frame.
+fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Recovered, WalError> {
+    let (&active_seq, sealed) = seqs.split_last().expect("at least one segment");
+    let mut segments = Vec::with_capacity(seqs.len());
+    // Last LSN of the previous segment when it was read in full, else its first LSN.
+    let mut prev_last: Option<u64> = None;
+    let mut prev_first: Option<u64> = None;
+    for &seq in sealed {
+        let name = segment_filename(seq);
+        let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, None)?;
+        let len = reader.end();
+        let first_lsn = if config.verify_on_open {
+            let expect = prev_last.map(|l| l + 1);
+            let scan = scan::scan_segment(&mut reader, &name, expect, Role::Sealed)?;
+            prev_last = scan.last_lsn.or(prev_last);
+            scan.first_lsn
+        } else {
+            scan::first_lsn(&mut reader, &name)?
+        };
+        if let (Some(first), Some(prev)) = (first_lsn, prev_first) {
+            if first <= prev {
+                return Err(corrupt(format!(
+                    "{name}: starts at LSN {first}, not after the previous segment's first LSN {prev}"
+                )));
+            }
+        }
+        prev_first = first_lsn.or(prev_first);
+        segments.push(SegMeta {
+            seq,
+            first_lsn,
+            len,
+        });
+    }
+
+    let name = segment_filename(active_seq);
+    let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, None)?;
+    let expect = if config.verify_on_open {
+        prev_last.map(|l| l + 1)
+    } else {
+        None
+    };
+    let tail = scan::scan_segment(&mut reader, &name, expect, Role::Last)?;
+    drop(reader);
+    if let (Some(first), Some(prev)) = (tail.first_lsn, prev_first) {
+        if first <= prev {
+            return Err(corrupt(format!(
+                "{name}: starts at LSN {first}, not after the previous segment's first LSN {prev}"
+            )));
+        }
+    }
+    let tail_state = cut_torn_tail(storage, &name, &tail, config)?;
+    segments.push(SegMeta {
+        seq: active_seq,
+        first_lsn: tail.first_lsn,
+        len: tail.valid_len,
+    });
+
+    let next_lsn = match tail.last_lsn {
+        Some(last) => last + 1,
+        None => last_lsn_of_sealed(storage, &segments)?.map_or(1, |l| l + 1),
+    };
+    Ok(Recovered {
+        segments,
+        next_lsn,
+        tail_state,
+    })
+}
+
+/// Cuts the torn tail found by `scan` (a read-only open leaves it and only reports it).
+fn cut_torn_tail(
+    storage: &dyn Storage,
+    name: &str,
+    scan: &SegmentScan,
+    config: &WalConfig,
+) -> Result<TailState, WalError> {
+    if !scan.torn {
+        return Ok(TailState::Clean);
+    }
+    if !config.read_only {
+        let mut file = storage.open(name, OpenMode::ReadWrite)?;
+        file.set_len(scan.valid_len)?;
+        file.sync_data()?;
+        storage.sync_dir()?;
+    }
+    Ok(TailState::TruncatedAt(scan.valid_len))
+}
+
+/// With an empty active segment the next LSN comes from the newest sealed segment that
+/// holds entries: scan that one in full.
+fn last_lsn_of_sealed(
+    storage: &dyn Storage,
+    segments: &[SegMeta],
+) -> Result<Option<u64>, WalError> {
+    let Some(seg) = segments.iter().rev().find(|s| s.first_lsn.is_some()) else {
+        return Ok(None);
+    };
+    let name = seg.name();
+    let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, None)?;
+    Ok(scan::scan_segment(&mut reader, &name, seg.first_lsn, Role::Sealed)?.last_lsn)
+}
+
+/// Reads and checks every frame of every segment, the last one up to `segments`' length.
+pub(crate) fn verify(
+    storage: &dyn Storage,
+    segments: &[SegMeta],
+) -> Result<VerifyReport, WalError> {
+    let mut report = VerifyReport {
+        segments: segments.len() as u32,
+        entries: 0,
+        bytes: 0,
+        first_lsn: None,
+        last_lsn: None,
+    };
+    let mut expect = segments.iter().find_map(|s| s.first_lsn);
+    for (i, seg) in segments.iter().enumerate() {
+        let name = seg.name();
+        let last = i + 1 == segments.len();
+        let end = if last { Some(seg.len) } else { None };
+        let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, end)?;
+        let scan = scan::scan_segment(&mut reader, &name, expect, Role::Sealed)?;
+        if seg.first_lsn.is_some() && scan.first_lsn != seg.first_lsn {
+            return Err(corrupt(format!(
+                "{name}: its first frame changed while the log was open"
+            )));
+        }
+        report.entries += scan.entries;
+        report.bytes += scan.valid_len;
+        report.first_lsn = report.first_lsn.or(scan.first_lsn.map(Lsn));
+        report.last_lsn = scan.last_lsn.map(Lsn).or(report.last_lsn);
+        expect = scan.last_lsn.map(|l| l + 1).or(expect);
+    }
+    Ok(report)
+}

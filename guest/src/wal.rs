@@ -1,0 +1,406 @@
+//! The log handle: appends, rotation, checkpoint, truncation, and the read side's entry
+//! points. Recovery lives in `recovery`, frame coding in `frame`, file access in `storage`.
+
+use std::collections::VecDeque;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::frame::{self, check_size, encode_into};
+use crate::recovery::{self, SegMeta};
+use crate::storage::{OpenMode, StdStorage, Storage, StorageFile};
+use crate::truncate;
+use crate::{
+    Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
+};
+
+/// A handle to a multi-segment WAL directory.
+///
+/// A writable handle is the directory's single writer: it holds an exclusive lock on the
+/// directory's `LOCK` file until it is dropped. A second writer gets [`WalError::Locked`].
+#[derive(Debug)]
+pub struct Wal {
+    storage: Arc<dyn Storage>,
+    config: WalConfig,
+    /// Every segment, oldest first; the last one is the active segment.
+    segments: Vec<SegMeta>,
+    /// Write handle of the active segment (`None` when read-only).
+    active: Option<Box<dyn StorageFile>>,
+    next_lsn: u64,
+    durable_lsn: u64,
+    tail_state: TailState,
+    /// Set by the first failed write or sync; every later call fails until reopen.
+    poisoned: Option<String>,
+    /// Reused encoding buffer: one write call per append or batch chunk.
+    scratch: Vec<u8>,
+}
+
+impl Wal {
+    /// Opens (or creates) the log in `dir` with the default [`WalConfig`].
+    ///
+    /// A torn tail in the last segment is truncated ([`Wal::tail_state`] says where);
+    /// any other damage is a [`WalError::Corrupt`] and the files are left untouched.
+    /// A v1 single-file `wal.log` is renamed to `wal-000001.log`.
+    pub fn open(dir: &Path) -> Result<Self, WalError> {
+        Self::open_with_config(dir, WalConfig::default())
+    }
+
+    /// Opens (or creates) the log in `dir` with `config`.
+    pub fn open_with_config(dir: &Path, config: WalConfig) -> Result<Self, WalError> {
+        let storage = if config.read_only {
+            StdStorage::open_reader(dir)?
+        } else {
+            StdStorage::open_writer(dir)?
+        };
+        Self::open_with_storage(Arc::new(storage), config)
+    }
+
+    /// Opens the log kept in `storage`: a custom file layer, e.g. one that injects faults.
+    /// The storage is expected to be exclusively this handle's for writing.
+    pub fn open_with_storage(
+        storage: Arc<dyn Storage>,
+        config: WalConfig,
+    ) -> Result<Self, WalError> {
+        let recovered = recovery::recover(storage.as_ref(), &config)?;
+        let active = match recovered.segments.last() {
+            Some(seg) if !config.read_only => {
+                let mut file = storage.open(&seg.name(), OpenMode::ReadWrite)?;
+                // What recovery found may sit only in the page cache: make it durable,
+                // so that durable_lsn is true from the start.
+                file.sync_data()?;
+                Some(file)
+            }
+            _ => None,
+        };
+        Ok(Wal {
+            storage,
+            config,
+            segments: recovered.segments,
+            active,
+            next_lsn: recovered.next_lsn,
+            durable_lsn: recovered.next_lsn - 1,
+            tail_state: recovered.tail_state,
+            poisoned: None,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends one entry and returns its LSN.
+    ///
+    /// Under [`Durability::Always`] the entry has been fdatasync'd when this returns `Ok`.
+    /// If the active segment would grow past `max_segment_size`, it is rotated first.
+    #[must_use = "check Ok/Err and use the returned Lsn"]
+    pub fn append(&mut self, data: &[u8]) -> Result<Lsn, WalError> {
+        Ok(self.append_batch(&[data])?.start)
+    }
+
+    /// Appends `entries` with one write call and (under [`Durability::Always`]) one
+    /// fdatasync per segment the batch touches, and returns their LSNs.
+    ///
+    /// Sizes are checked first: an oversize entry fails the whole batch before anything
+    /// is written. A batch that would push the active segment past `max_segment_size`
+    /// fills it up to the limit, rotates, and continues in the new segment. A crash in
+    /// the middle leaves a prefix of the batch, never a hole.
+    pub fn append_batch<T: AsRef<[u8]>>(&mut self, entries: &[T]) -> Result<LsnRange, WalError> {
+        self.check_writable()?;
+        for entry in entries {
+            check_size(entry.as_ref())?;
+        }
+        let start = self.next_lsn;
+        self.scratch.clear();
+        let mut pending = 0u64;
+        for entry in entries {
+            let data = entry.as_ref();
+            if self.must_rotate_before(frame::frame_len(data.len())) {
+                self.write_scratch(pending)?;
+                pending = 0;
+                self.seal_and_start_next()?;
+            }
+            encode_into(&mut self.scratch, self.next_lsn + pending, data);
+            pending += 1;
+        }
+        self.write_scratch(pending)?;
+        if pending > 0 && self.config.durability == Durability::Always {
+            self.sync_active()?;
+        }
+        Ok(LsnRange {
+            start: Lsn(start),
+            end: Lsn(self.next_lsn),
+        })
+    }
+
+    /// Makes everything appended so far durable and returns the durable LSN
+    /// (`Lsn(0)` for an empty log). A failure poisons the handle.
+    pub fn sync(&mut self) -> Result<Lsn, WalError> {
+        self.check_writable()?;
+        self.sync_active()?;
+        Ok(Lsn(self.durable_lsn))
+    }
+
+    /// The highest LSN known to be durable (`Lsn(0)` when none is).
+    pub fn durable_lsn(&self) -> Lsn {
+        Lsn(self.durable_lsn)
+    }
+
+    /// Seals the active segment (fdatasync) and starts a new one. No-op when the active
+    /// segment holds no entry.
+    pub fn rotate(&mut self) -> Result<(), WalError> {
+        self.check_writable()?;
+        if self.active_meta().len == 0 {
+            return Ok(());
+        }
+        self.seal_and_start_next()
+    }
+
+    /// Deletes sealed segments whose entries all have `lsn <= applied_up_to`, oldest first
+    /// with a directory sync after each, and returns how many were deleted.
+    ///
+    /// The active segment is never deleted, and neither is the newest segment holding
+    /// entries while every later segment is empty: it carries the next LSN across a
+    /// reopen, so LSNs are never reused.
+    #[must_use = "check Ok/Err; segment deletion errors leave WAL in a partial state"]
+    pub fn checkpoint(&mut self, applied_up_to: Lsn) -> Result<usize, WalError> {
+        self.check_writable()?;
+        let mut deleted = 0;
+        while self.segments.len() > 1 {
+            let anchored = self.segments[1..].iter().any(|s| s.first_lsn.is_some());
+            if !anchored || self.last_lsn_of(0) > applied_up_to.0 {
+                break;
+            }
+            let name = self.segments[0].name();
+            let removed = self
+                .storage
+                .remove(&name)
+                .and_then(|()| self.storage.sync_dir());
+            self.poison_on_error(removed)?;
+            self.segments.remove(0);
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
+    /// Removes every entry with an LSN greater than `lsn` (what a Raft follower does with a
+    /// conflicting suffix); the next append gets `lsn + 1`.
+    ///
+    /// `lsn` must be an LSN the log holds ([`WalError::LsnOutOfRange`] otherwise). Later
+    /// segments are deleted and the segment holding `lsn` is cut, behind a durable redo
+    /// marker, so a crash at any point leaves either the old or the new log.
+    pub fn truncate_after(&mut self, lsn: Lsn) -> Result<(), WalError> {
+        self.check_writable()?;
+        let last = self.next_lsn - 1;
+        match self.first_lsn() {
+            Some(first) if (first.0..=last).contains(&lsn.0) => {}
+            None if lsn.0 == last => return Ok(()),
+            _ => return Err(self.out_of_range(lsn)),
+        }
+        if lsn.0 == last {
+            return Ok(());
+        }
+        self.active = None;
+        let storage = Arc::clone(&self.storage);
+        let result = truncate::write_marker(storage.as_ref(), lsn.0)
+            .map_err(WalError::from)
+            .and_then(|()| truncate::finish_pending(storage.as_ref()))
+            .and_then(|()| Wal::open_with_storage(Arc::clone(&storage), self.config.clone()));
+        match result {
+            Ok(reopened) => {
+                let tail_state = self.tail_state;
+                *self = reopened;
+                self.tail_state = tail_state;
+                Ok(())
+            }
+            Err(e) => {
+                self.poisoned = Some(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Iterates every entry in LSN order. See [`WalIter`].
+    pub fn iter(&self) -> WalIter {
+        let first = self
+            .segments
+            .iter()
+            .find_map(|s| s.first_lsn)
+            .unwrap_or(self.next_lsn);
+        self.iter_at(0, first)
+    }
+
+    /// Iterates from `lsn` on, using the segment index to skip straight to the segment
+    /// holding it. `lsn` may be [`Wal::next_lsn`] (an empty iterator); below the first
+    /// retained LSN or beyond that it is [`WalError::LsnOutOfRange`].
+    pub fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
+        let first = self.first_lsn().map_or(self.next_lsn, |l| l.0);
+        if lsn.0 < first || lsn.0 > self.next_lsn {
+            return Err(self.out_of_range(lsn));
+        }
+        let index = self
+            .segments
+            .iter()
+            .rposition(|s| s.first_lsn.is_some_and(|f| f <= lsn.0))
+            .unwrap_or(self.segments.len().saturating_sub(1));
+        Ok(self.iter_at(index, lsn.0))
+    }
+
+    fn iter_at(&self, index: usize, skip_below: u64) -> WalIter {
+        let last = self.segments.len().saturating_sub(1);
+        let plan: VecDeque<_> = self.segments[index.min(self.segments.len())..]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.seq, (index + i == last).then_some(s.len)))
+            .collect();
+        let expect = self.segments.get(index).and_then(|s| s.first_lsn);
+        WalIter::new(Arc::clone(&self.storage), plan, expect, skip_below)
+    }
+
+    /// The tail state recorded by the most recent open.
+    pub fn tail_state(&self) -> TailState {
+        self.tail_state
+    }
+
+    /// The LSN the next successful append will assign.
+    #[must_use]
+    pub fn next_lsn(&self) -> Lsn {
+        Lsn(self.next_lsn)
+    }
+
+    /// The first LSN the log holds, or `None` when it holds no entry.
+    pub fn first_lsn(&self) -> Option<Lsn> {
+        self.segments.iter().find_map(|s| s.first_lsn).map(Lsn)
+    }
+
+    /// The last LSN the log holds, or `None` when it holds no entry.
+    pub fn last_lsn(&self) -> Option<Lsn> {
+        self.first_lsn().map(|_| Lsn(self.next_lsn - 1))
+    }
+
+    /// Segment files of the log, including the active one.
+    #[must_use]
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// Every segment file, oldest first.
+    pub fn segments(&self) -> Vec<SegmentInfo> {
+        self.segments
+            .iter()
+            .map(|s| SegmentInfo {
+                seq: s.seq,
+                first_lsn: s.first_lsn.map(Lsn),
+                size: s.len,
+            })
+            .collect()
+    }
+
+    /// Reads and checks every frame of every segment (CRC, LSN continuity within and
+    /// across segments). Damage is a [`WalError::Corrupt`] naming the file and offset.
+    pub fn verify(&self) -> Result<VerifyReport, WalError> {
+        recovery::verify(self.storage.as_ref(), &self.segments)
+    }
+
+    /// The directory holding the log.
+    pub fn dir(&self) -> &Path {
+        self.storage.path()
+    }
+
+    fn check_writable(&self) -> Result<(), WalError> {
+        if self.config.read_only {
+            return Err(WalError::ReadOnly);
+        }
+        match &self.poisoned {
+            Some(cause) => Err(WalError::Poisoned {
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn out_of_range(&self, lsn: Lsn) -> WalError {
+        WalError::LsnOutOfRange {
+            lsn,
+            first: self.first_lsn().unwrap_or(Lsn(self.next_lsn)),
+            next: Lsn(self.next_lsn),
+        }
+    }
+
+    fn poison_on_error<T>(&mut self, result: io::Result<T>) -> Result<T, WalError> {
+        result.map_err(|e| {
+            self.poisoned = Some(e.to_string());
+            WalError::Io(e)
+        })
+    }
+
+    fn active_meta(&self) -> &SegMeta {
+        self.segments
+            .last()
+            .expect("a writable log has an active segment")
+    }
+
+    fn active_file(&mut self) -> &mut Box<dyn StorageFile> {
+        self.active
+            .as_mut()
+            .expect("a writable log has an active segment")
+    }
+
+    /// The last LSN segment `i` holds: one before the next segment's first LSN.
+    fn last_lsn_of(&self, i: usize) -> u64 {
+        self.segments[i + 1..]
+            .iter()
+            .find_map(|s| s.first_lsn)
+            .unwrap_or(self.next_lsn)
+            - 1
+    }
+
+    /// Whether a frame of `frame_len` bytes, after what is already encoded, must go to a
+    /// new segment. A frame never waits for an empty segment.
+    fn must_rotate_before(&self, frame_len: u64) -> bool {
+        let used = self.active_meta().len + self.scratch.len() as u64;
+        self.config
+            .max_segment_size
+            .is_some_and(|max| used > 0 && used + frame_len > max)
+    }
+
+    /// Writes the `count` frames encoded in `scratch` at the end of the active segment.
+    fn write_scratch(&mut self, count: u64) -> Result<(), WalError> {
+        if count == 0 {
+            return Ok(());
+        }
+        let offset = self.active_meta().len;
+        let scratch = std::mem::take(&mut self.scratch);
+        let written = self.active_file().write_all_at(&scratch, offset);
+        self.scratch = scratch;
+        self.poison_on_error(written)?;
+        let first = self.next_lsn;
+        let active = self.segments.last_mut().expect("active segment");
+        active.len += self.scratch.len() as u64;
+        active.first_lsn.get_or_insert(first);
+        self.next_lsn += count;
+        self.scratch.clear();
+        Ok(())
+    }
+
+    fn sync_active(&mut self) -> Result<(), WalError> {
+        let synced = self.active_file().sync_data();
+        self.poison_on_error(synced)?;
+        self.durable_lsn = self.next_lsn - 1;
+        Ok(())
+    }
+
+    /// Syncs the active segment, then creates the next one and syncs the directory.
+    fn seal_and_start_next(&mut self) -> Result<(), WalError> {
+        self.sync_active()?;
+        let seq = self.active_meta().seq + 1;
+        let seg = SegMeta {
+            seq,
+            first_lsn: None,
+            len: 0,
+        };
+        let created = self.storage.open(&seg.name(), OpenMode::CreateNew);
+        let file = self.poison_on_error(created)?;
+        let synced = self.storage.sync_dir();
+        self.poison_on_error(synced)?;
+        self.active = Some(file);
+        self.segments.push(seg);
+        Ok(())
+    }
+}
