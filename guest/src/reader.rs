@@ -68,7 +68,7 @@ impl FrameReader {
     pub(crate) fn new(file: Box<dyn StorageFile>, end: Option<u64>) -> io::Result<Self> {
         let end = match end {
             Some(end) => end,
-            None => file.len()?,
+            None => file.size()?,
         };
         Ok(FrameReader {
             file,

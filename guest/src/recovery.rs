@@ -115,13 +115,7 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
         } else {
             scan::first_lsn(&mut reader, &name)?
         };
-        if let (Some(first), Some(prev)) = (first_lsn, prev_first) {
-            if first <= prev {
-                return Err(corrupt(format!(
-                    "{name}: starts at LSN {first}, not after the previous segment's first LSN {prev}"
-                )));
-            }
-        }
+        check_order(&name, first_lsn, prev_first)?;
         prev_first = first_lsn.or(prev_first);
         segments.push(SegMeta {
             seq,
@@ -139,13 +133,7 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
     };
     let tail = scan::scan_segment(&mut reader, &name, expect, Role::Last)?;
     drop(reader);
-    if let (Some(first), Some(prev)) = (tail.first_lsn, prev_first) {
-        if first <= prev {
-            return Err(corrupt(format!(
-                "{name}: starts at LSN {first}, not after the previous segment's first LSN {prev}"
-            )));
-        }
-    }
+    check_order(&name, tail.first_lsn, prev_first)?;
     let tail_state = cut_torn_tail(storage, &name, &tail, config)?;
     segments.push(SegMeta {
         seq: active_seq,
@@ -162,6 +150,16 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
         next_lsn,
         tail_state,
     })
+}
+
+/// Fails unless a segment starting at `first` may follow one that started at `prev`.
+fn check_order(name: &str, first: Option<u64>, prev: Option<u64>) -> Result<(), WalError> {
+    match (first, prev) {
+        (Some(first), Some(prev)) if first <= prev => Err(corrupt(format!(
+            "{name}: starts at LSN {first}, not after the previous segment's first LSN {prev}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Cuts the torn tail found by `scan` (a read-only open leaves it and only reports it).

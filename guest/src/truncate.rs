@@ -95,7 +95,7 @@ fn cut_after(storage: &dyn Storage, name: &str, lsn: u64) -> Result<(), WalError
     };
     drop(reader);
     let mut file = storage.open(name, OpenMode::ReadWrite)?;
-    if file.len()? != cut {
+    if file.size()? != cut {
         file.set_len(cut)?;
         file.sync_data()?;
         storage.sync_dir()?;

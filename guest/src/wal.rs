@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::frame::{self, check_size, encode_into};
 use crate::recovery::{self, SegMeta};
-use crate::storage::{OpenMode, StdStorage, Storage, StorageFile};
+use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::truncate;
 use crate::{
     Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
@@ -47,12 +47,8 @@ impl Wal {
 
     /// Opens (or creates) the log in `dir` with `config`.
     pub fn open_with_config(dir: &Path, config: WalConfig) -> Result<Self, WalError> {
-        let storage = if config.read_only {
-            StdStorage::open_reader(dir)?
-        } else {
-            StdStorage::open_writer(dir)?
-        };
-        Self::open_with_storage(Arc::new(storage), config)
+        let storage = crate::storage::open_dir(dir, config.read_only)?;
+        Self::open_with_storage(storage, config)
     }
 
     /// Opens the log kept in `storage`: a custom file layer, e.g. one that injects faults.

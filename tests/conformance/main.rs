@@ -1,0 +1,39 @@
+//! The conformance suite: every body below runs against the native engine
+//! (`native::…`) and against the component in the wasmtime host (`component::…`).
+
+mod basic;
+mod compat;
+mod features;
+mod recovery;
+
+walogs_conformance::conformance! {
+    basic::round_trip,
+    basic::reopen_cycles,
+    basic::oversize_entry_is_refused_and_max_size_round_trips,
+    basic::manual_rotation,
+    basic::automatic_rotation_respects_the_segment_size,
+    basic::checkpoint_deletes_applied_segments,
+    basic::open_on_a_regular_file_is_refused,
+    basic::foreign_files_are_left_alone,
+    basic::second_writer_is_locked_out,
+    basic::read_only_reports_but_never_modifies,
+    recovery::torn_tail_at_every_offset_of_the_last_frame,
+    recovery::corrupt_sealed_segment_is_reported_not_dropped,
+    recovery::segment_number_gap_is_corruption,
+    recovery::lsn_discontinuity_across_segments_is_corruption,
+    recovery::defect_a_checkpoint_never_lets_lsns_restart,
+    recovery::defect_b_sync_failure_poisons_the_handle,
+    recovery::defect_c_damage_followed_by_valid_frames_is_an_error,
+    recovery::defect_d_partial_header_is_a_torn_tail,
+    recovery::defect_e_lsn_break_inside_a_segment_is_corruption,
+    recovery::defect_f_iteration_yields_an_error_at_damage,
+    recovery::pending_truncation_is_finished_or_discarded_on_open,
+    features::batch_append_is_dense_and_spans_segments,
+    features::explicit_durability_syncs_on_request,
+    features::no_durability_still_keeps_the_log_dense,
+    features::iter_from_seeks_through_the_segment_index,
+    features::truncate_after_removes_the_suffix,
+    compat::a_log_written_by_0_1_0_opens_and_continues,
+    compat::a_log_written_here_opens_in_0_1_0,
+    compat::a_v1_single_file_log_is_migrated,
+}

@@ -1,0 +1,162 @@
+//! The native backend: the engine linked directly, with a fault-injecting storage layer.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
+use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, Wal, WalConfig, WalError};
+
+use crate::{Backend, Log};
+
+/// The engine, called directly.
+#[derive(Debug)]
+pub struct Native;
+
+/// A native log and the switch that makes its syncs fail.
+#[derive(Debug)]
+pub struct NativeLog {
+    wal: Wal,
+    fail_syncs: Arc<AtomicBool>,
+}
+
+impl Backend for Native {
+    type Log = NativeLog;
+
+    fn open(dir: &Path, config: WalConfig) -> Result<NativeLog, WalError> {
+        let inner = if config.read_only {
+            StdStorage::open_reader(dir)?
+        } else {
+            StdStorage::open_writer(dir)?
+        };
+        let fail_syncs = Arc::new(AtomicBool::new(false));
+        let storage = Faulty {
+            inner,
+            fail_syncs: Arc::clone(&fail_syncs),
+        };
+        Ok(NativeLog {
+            wal: Wal::open_with_storage(Arc::new(storage), config)?,
+            fail_syncs,
+        })
+    }
+}
+
+impl Log for NativeLog {
+    fn append(&mut self, data: &[u8]) -> Result<Lsn, WalError> {
+        self.wal.append(data)
+    }
+    fn append_batch(&mut self, entries: &[Vec<u8>]) -> Result<LsnRange, WalError> {
+        self.wal.append_batch(entries)
+    }
+    fn sync(&mut self) -> Result<Lsn, WalError> {
+        self.wal.sync()
+    }
+    fn durable_lsn(&mut self) -> Lsn {
+        self.wal.durable_lsn()
+    }
+    fn rotate(&mut self) -> Result<(), WalError> {
+        self.wal.rotate()
+    }
+    fn checkpoint(&mut self, lsn: Lsn) -> Result<usize, WalError> {
+        self.wal.checkpoint(lsn)
+    }
+    fn truncate_after(&mut self, lsn: Lsn) -> Result<(), WalError> {
+        self.wal.truncate_after(lsn)
+    }
+    fn entries(&mut self) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
+        self.wal.iter().collect()
+    }
+    fn entries_from(&mut self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
+        self.wal.iter_from(lsn)?.collect()
+    }
+    fn tail_state(&mut self) -> TailState {
+        self.wal.tail_state()
+    }
+    fn next_lsn(&mut self) -> Lsn {
+        self.wal.next_lsn()
+    }
+    fn first_lsn(&mut self) -> Option<Lsn> {
+        self.wal.first_lsn()
+    }
+    fn last_lsn(&mut self) -> Option<Lsn> {
+        self.wal.last_lsn()
+    }
+    fn segment_count(&mut self) -> usize {
+        self.wal.segment_count()
+    }
+    fn segments(&mut self) -> Vec<SegmentInfo> {
+        self.wal.segments()
+    }
+    fn verify(&mut self) -> Result<VerifyReport, WalError> {
+        self.wal.verify()
+    }
+    fn fail_syncs(&mut self) {
+        self.fail_syncs.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Std storage whose syncs fail once the switch is on.
+#[derive(Debug)]
+struct Faulty {
+    inner: StdStorage,
+    fail_syncs: Arc<AtomicBool>,
+}
+
+fn injected(fail: &AtomicBool) -> io::Result<()> {
+    if fail.load(Ordering::SeqCst) {
+        return Err(io::Error::other("injected sync failure"));
+    }
+    Ok(())
+}
+
+impl Storage for Faulty {
+    fn path(&self) -> &Path {
+        self.inner.path()
+    }
+    fn list(&self) -> io::Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn open(&self, name: &str, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
+        let inner = self.inner.open(name, mode)?;
+        Ok(Box::new(FaultyFile {
+            inner,
+            fail_syncs: Arc::clone(&self.fail_syncs),
+        }))
+    }
+    fn remove(&self, name: &str) -> io::Result<()> {
+        self.inner.remove(name)
+    }
+    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        self.inner.rename(from, to)
+    }
+    fn sync_dir(&self) -> io::Result<()> {
+        injected(&self.fail_syncs)?;
+        self.inner.sync_dir()
+    }
+}
+
+#[derive(Debug)]
+struct FaultyFile {
+    inner: Box<dyn StorageFile>,
+    fail_syncs: Arc<AtomicBool>,
+}
+
+impl StorageFile for FaultyFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.inner.read_at(buf, offset)
+    }
+    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.inner.write_all_at(buf, offset)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        injected(&self.fail_syncs)?;
+        self.inner.sync_data()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.inner.set_len(len)
+    }
+    fn size(&self) -> io::Result<u64> {
+        self.inner.size()
+    }
+}
