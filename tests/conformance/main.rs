@@ -4,6 +4,8 @@
 mod basic;
 mod compat;
 mod features;
+mod fuzz;
+mod model;
 mod recovery;
 
 walogs_conformance::conformance! {
@@ -36,4 +38,6 @@ walogs_conformance::conformance! {
     compat::a_log_written_by_0_1_0_opens_and_continues,
     compat::a_log_written_here_opens_in_0_1_0,
     compat::a_v1_single_file_log_is_migrated,
+    model::random_operation_sequences_match_the_model,
+    fuzz::arbitrary_segment_bytes_never_panic,
 }
