@@ -1,0 +1,172 @@
+//! Command-line parsing, dispatch and exit codes.
+
+mod commands;
+mod demo;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use walogs::WalError;
+use walogs_host::{HostError, Runtime};
+
+use output::Out;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// The log is corrupt, or `verify` found damage.
+pub const EXIT_CORRUPT: u8 = 1;
+/// Bad command line (clap's own exit code for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+/// Another writer holds the log.
+pub const EXIT_LOCKED: u8 = 3;
+/// Any other error.
+pub const EXIT_ERROR: u8 = 4;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the log is corrupt (or `verify` found damage)
+  2  usage error
+  3  the log is locked by another writer
+  4  any other error";
+
+/// walogs: a crash-safe write-ahead log, run as a sandboxed WebAssembly component.
+#[derive(Debug, Parser)]
+#[command(name = "walogs", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Load this walogs component (.wasm) instead of the built-in one.
+    #[arg(long, global = true, value_name = "FILE")]
+    component: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show crash recovery: tear a write in the middle, reopen, and keep appending.
+    Demo {
+        /// The log directory (wiped first).
+        #[arg(default_value = "./demo-wal")]
+        dir: PathBuf,
+    },
+    /// Append entries (the arguments, or one per line of stdin when none or `-`).
+    Append {
+        /// The log directory (created if needed).
+        dir: PathBuf,
+        /// The entries; `-` or nothing reads stdin, one entry per line.
+        data: Vec<String>,
+        /// Append all entries with one batch (one write and one sync).
+        #[arg(long)]
+        batch: bool,
+        /// Rotate to a new segment before one would grow past this many bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_segment_size: Option<u64>,
+    },
+    /// Print entries.
+    Cat {
+        /// The log directory.
+        dir: PathBuf,
+        /// Start at this LSN.
+        #[arg(long, value_name = "LSN")]
+        from: Option<u64>,
+    },
+    /// Describe the log: segments, LSNs, tail state.
+    Stat {
+        /// The log directory.
+        dir: PathBuf,
+    },
+    /// Delete sealed segments whose entries are all at or below LSN.
+    Checkpoint {
+        /// The log directory.
+        dir: PathBuf,
+        /// The highest LSN the application has applied.
+        lsn: u64,
+    },
+    /// Remove every entry after LSN.
+    Truncate {
+        /// The log directory.
+        dir: PathBuf,
+        /// The last LSN to keep.
+        lsn: u64,
+    },
+    /// Read and check every frame; exit code 1 on corruption.
+    Verify {
+        /// The log directory.
+        dir: PathBuf,
+    },
+}
+
+/// Parses the command line, runs the command and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are "errors" that go to stdout.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let out = Out::new(cli.json);
+    let runtime = match &cli.component {
+        Some(path) => Runtime::from_file(path),
+        None => Runtime::new(),
+    };
+    let result = runtime.and_then(|rt| dispatch(&rt, cli.command, &out));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            out.error(&e);
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// Runs one command.
+fn dispatch(rt: &Runtime, command: Command, out: &Out) -> Result<u8, HostError> {
+    match command {
+        Command::Demo { dir } => demo::run(rt, &dir, out),
+        Command::Append {
+            dir,
+            data,
+            batch,
+            max_segment_size,
+        } => commands::append(rt, &dir, data, batch, max_segment_size, out),
+        Command::Cat { dir, from } => commands::cat(rt, &dir, from, out),
+        Command::Stat { dir } => commands::stat(rt, &dir, out),
+        Command::Checkpoint { dir, lsn } => commands::checkpoint(rt, &dir, lsn, out),
+        Command::Truncate { dir, lsn } => commands::truncate(rt, &dir, lsn, out),
+        Command::Verify { dir } => commands::verify(rt, &dir, out),
+    }
+}
+
+/// The exit code for an error.
+fn exit_code(e: &HostError) -> u8 {
+    match e.wal() {
+        Some(WalError::Corrupt { .. }) => EXIT_CORRUPT,
+        Some(WalError::Locked { .. }) => EXIT_LOCKED,
+        _ => EXIT_ERROR,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn usage_exit_code_is_clap_default() {
+        let err = Cli::try_parse_from(["walogs", "frobnicate"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+}

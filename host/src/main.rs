@@ -1,0 +1,7 @@
+//! The `walogs` command-line tool: a thin wrapper around [`cli::run`].
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}
