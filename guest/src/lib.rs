@@ -48,3 +48,8 @@ pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
 pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

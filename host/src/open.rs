@@ -76,7 +76,7 @@ impl Runtime {
             }
             None
         } else {
-            fs::create_dir_all(dir).map_err(WalError::Io)?;
+            create_dir_durably(dir).map_err(WalError::Io)?;
             Some(lock_dir(dir)?)
         };
         let mut wal = self.open_in_preopen(dir, GUEST_ROOT, config, options)?;
@@ -182,4 +182,17 @@ fn find_append_batch(instance: &Instance, store: &mut Store<HostState>) -> Resul
 /// Whether `path` exists and is not a directory (following symlinks).
 fn is_non_dir(path: &Path) -> bool {
     path.metadata().is_ok_and(|m| !m.is_dir())
+}
+
+/// Creates `dir` if it is missing and syncs its parent, so the new directory survives a
+/// power loss (the guest syncs everything inside it).
+fn create_dir_durably(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => File::open(parent)?.sync_all(),
+        None => Ok(()),
+    }
 }
