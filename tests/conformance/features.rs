@@ -43,6 +43,42 @@ pub fn batch_append_is_dense_and_spans_segments<B: Backend>() {
     assert_eq!(log.verify().unwrap().entries, 41);
 }
 
+/// `Always` syncs before every `Ok`; `Explicit` and `None` leave appends unsynced.
+pub fn each_mode_syncs_exactly_when_it_promises<B: Backend>() {
+    for durability in [Durability::Always, Durability::Explicit, Durability::None] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = WalConfig {
+            durability,
+            ..WalConfig::default()
+        };
+        let mut log = B::open(dir.path(), config).unwrap();
+        for lsn in 1..=3 {
+            let before = log.syncs();
+            log.append(&payload(lsn)).unwrap();
+            let synced = log.syncs() - before;
+            match durability {
+                Durability::Always => assert!(synced >= 1, "append {lsn} returned before a sync"),
+                _ => assert_eq!(synced, 0, "{durability:?} append {lsn} synced"),
+            }
+        }
+        let before = log.syncs();
+        log.append_batch(&payloads(4, 50)).unwrap();
+        let expected = if durability == Durability::Always {
+            1
+        } else {
+            0
+        };
+        assert_eq!(
+            log.syncs() - before,
+            expected,
+            "{durability:?}: one sync per batch"
+        );
+        let before = log.syncs();
+        assert_eq!(log.sync().unwrap(), Lsn(50));
+        assert!(log.syncs() > before, "{durability:?}: sync() syncs");
+    }
+}
+
 pub fn explicit_durability_syncs_on_request<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let config = WalConfig {

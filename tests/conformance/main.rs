@@ -31,6 +31,7 @@ walogs_conformance::conformance! {
     recovery::defect_f_iteration_yields_an_error_at_damage,
     recovery::pending_truncation_is_finished_or_discarded_on_open,
     features::batch_append_is_dense_and_spans_segments,
+    features::each_mode_syncs_exactly_when_it_promises,
     features::explicit_durability_syncs_on_request,
     features::no_durability_still_keeps_the_log_dense,
     features::iter_from_seeks_through_the_segment_index,

@@ -93,4 +93,8 @@ impl Log for ComponentWal {
         };
         self.set_fault_plan(plan);
     }
+    fn syncs(&mut self) -> u64 {
+        let stats = self.fs_stats();
+        stats.syncs + stats.sync_datas - stats.failed_syncs
+    }
 }

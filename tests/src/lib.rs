@@ -50,6 +50,8 @@ pub trait Log {
     fn verify(&mut self) -> Result<VerifyReport, WalError>;
     /// Makes every later sync (file or directory) fail with an I/O error.
     fn fail_syncs(&mut self);
+    /// File and directory syncs this handle has made so far.
+    fn syncs(&mut self) -> u64;
 }
 
 /// A way to run the engine.

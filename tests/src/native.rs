@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
 use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, Wal, WalConfig, WalError};
@@ -18,7 +18,25 @@ pub struct Native;
 #[derive(Debug)]
 pub struct NativeLog {
     wal: Wal,
-    fail_syncs: Arc<AtomicBool>,
+    faults: Arc<Faults>,
+}
+
+/// The switch that fails syncs, and the count of syncs made.
+#[derive(Debug, Default)]
+struct Faults {
+    fail_syncs: AtomicBool,
+    syncs: AtomicU64,
+}
+
+impl Faults {
+    /// Counts a sync, or fails it once the switch is on.
+    fn sync(&self) -> io::Result<()> {
+        if self.fail_syncs.load(Ordering::SeqCst) {
+            return Err(io::Error::other("injected sync failure"));
+        }
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 impl Backend for Native {
@@ -30,14 +48,14 @@ impl Backend for Native {
         } else {
             StdStorage::open_writer(dir)?
         };
-        let fail_syncs = Arc::new(AtomicBool::new(false));
+        let faults = Arc::new(Faults::default());
         let storage = Faulty {
             inner,
-            fail_syncs: Arc::clone(&fail_syncs),
+            faults: Arc::clone(&faults),
         };
         Ok(NativeLog {
             wal: Wal::open_with_storage(Arc::new(storage), config)?,
-            fail_syncs,
+            faults,
         })
     }
 }
@@ -92,22 +110,18 @@ impl Log for NativeLog {
         self.wal.verify()
     }
     fn fail_syncs(&mut self) {
-        self.fail_syncs.store(true, Ordering::SeqCst);
+        self.faults.fail_syncs.store(true, Ordering::SeqCst);
+    }
+    fn syncs(&mut self) -> u64 {
+        self.faults.syncs.load(Ordering::SeqCst)
     }
 }
 
-/// Std storage whose syncs fail once the switch is on.
+/// Std storage whose syncs are counted, and fail once the switch is on.
 #[derive(Debug)]
 struct Faulty {
     inner: StdStorage,
-    fail_syncs: Arc<AtomicBool>,
-}
-
-fn injected(fail: &AtomicBool) -> io::Result<()> {
-    if fail.load(Ordering::SeqCst) {
-        return Err(io::Error::other("injected sync failure"));
-    }
-    Ok(())
+    faults: Arc<Faults>,
 }
 
 impl Storage for Faulty {
@@ -121,7 +135,7 @@ impl Storage for Faulty {
         let inner = self.inner.open(name, mode)?;
         Ok(Box::new(FaultyFile {
             inner,
-            fail_syncs: Arc::clone(&self.fail_syncs),
+            faults: Arc::clone(&self.faults),
         }))
     }
     fn remove(&self, name: &str) -> io::Result<()> {
@@ -131,7 +145,7 @@ impl Storage for Faulty {
         self.inner.rename(from, to)
     }
     fn sync_dir(&self) -> io::Result<()> {
-        injected(&self.fail_syncs)?;
+        self.faults.sync()?;
         self.inner.sync_dir()
     }
 }
@@ -139,7 +153,7 @@ impl Storage for Faulty {
 #[derive(Debug)]
 struct FaultyFile {
     inner: Box<dyn StorageFile>,
-    fail_syncs: Arc<AtomicBool>,
+    faults: Arc<Faults>,
 }
 
 impl StorageFile for FaultyFile {
@@ -150,7 +164,7 @@ impl StorageFile for FaultyFile {
         self.inner.write_all_at(buf, offset)
     }
     fn sync_data(&mut self) -> io::Result<()> {
-        injected(&self.fail_syncs)?;
+        self.faults.sync()?;
         self.inner.sync_data()
     }
     fn set_len(&mut self, len: u64) -> io::Result<()> {
