@@ -1,11 +1,12 @@
 //! The engine's only door to the disk: a directory of named files.
 //!
 //! Everything the engine does to the disk goes through [`Storage`] and [`StorageFile`], so
-//! the file layer can be swapped (std on native targets and in the component; direct
-//! `wasi:filesystem` calls later; a fault-injecting wrapper in tests) without touching the
-//! log logic.
+//! the file layer can be swapped (std on native targets, direct `wasi:filesystem` calls in
+//! the component, a fault-injecting wrapper in tests) without touching the log logic.
 
 mod std_fs;
+#[cfg(target_os = "wasi")]
+mod wasi;
 
 use std::fmt;
 use std::io;
@@ -13,6 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use std_fs::{LOCK_FILENAME, StdStorage};
+#[cfg(target_os = "wasi")]
+pub use wasi::WasiStorage;
 
 use crate::WalError;
 
@@ -77,10 +80,22 @@ pub(crate) fn read_full_at(
 
 /// The storage `Wal::open_with_config` uses for `dir`: a writer's (created if missing,
 /// locked) or a reader's (must exist, untouched).
+#[cfg(not(target_os = "wasi"))]
 pub(crate) fn open_dir(dir: &Path, read_only: bool) -> Result<Arc<dyn Storage>, WalError> {
     Ok(if read_only {
         Arc::new(StdStorage::open_reader(dir)?)
     } else {
         Arc::new(StdStorage::open_writer(dir)?)
+    })
+}
+
+/// The storage `Wal::open_with_config` uses for `dir` inside the component: direct
+/// `wasi:filesystem` calls, no lock (the host holds it).
+#[cfg(target_os = "wasi")]
+pub(crate) fn open_dir(dir: &Path, read_only: bool) -> Result<Arc<dyn Storage>, WalError> {
+    Ok(if read_only {
+        Arc::new(WasiStorage::open_reader(dir)?)
+    } else {
+        Arc::new(WasiStorage::open_writer(dir)?)
     })
 }

@@ -1,5 +1,6 @@
-//! [`Storage`] through `std::fs`: native, and inside the component, where std maps onto
-//! `wasi:filesystem`.
+//! [`Storage`] through `std::fs`: the native default. It also works inside the component,
+//! where std maps onto `wasi:filesystem`, but there `open_dir` picks the faster
+//! `WasiStorage`.
 
 use std::fs::{File, OpenOptions};
 use std::io;
