@@ -6,8 +6,14 @@ use std::io;
 use crate::frame::{HEADER_SIZE, Header, MAX_ENTRY_SIZE};
 use crate::storage::{StorageFile, read_full_at};
 
-/// Bytes read from the file at a time (more when a frame is larger).
+/// The most bytes read from the file at a time (more when a frame is larger).
 const CHUNK: usize = 1 << 20;
+
+/// Bytes a reader's first read asks for; each later read doubles it, up to [`CHUNK`].
+/// Reading only a segment's first frame (what open does for every sealed segment) then
+/// costs one small read instead of a [`CHUNK`], while a full scan reaches [`CHUNK`]-sized
+/// reads after a few refills.
+const FIRST_READ: usize = 16 << 10;
 
 /// Why the bytes at an offset are not a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +60,15 @@ pub(crate) enum Next<'a> {
 #[derive(Debug)]
 pub(crate) struct FrameReader {
     file: Box<dyn StorageFile>,
+    /// The read buffer; only `buf[..filled]` holds file bytes. It only ever grows, so a
+    /// refill does not zero it again.
     buf: Vec<u8>,
+    /// Bytes of `buf` read from the file.
+    filled: usize,
     /// File offset of `buf[0]`.
     buf_start: u64,
+    /// Bytes the next refill asks for (at least).
+    read_ahead: usize,
     /// Offset of the next frame.
     pos: u64,
     /// Nothing at or past this offset is read.
@@ -73,7 +85,9 @@ impl FrameReader {
         Ok(FrameReader {
             file,
             buf: Vec::new(),
+            filled: 0,
             buf_start: 0,
+            read_ahead: FIRST_READ,
             pos: 0,
             end,
         })
@@ -142,12 +156,15 @@ impl FrameReader {
     /// The `n` bytes at the current position (the caller checked they are before `end`).
     fn bytes(&mut self, n: usize) -> io::Result<&[u8]> {
         let have_from = self.pos.checked_sub(self.buf_start);
-        let cached = have_from.is_some_and(|from| from as usize + n <= self.buf.len());
+        let cached = have_from.is_some_and(|from| from as usize + n <= self.filled);
         if !cached {
-            let want = n.max(CHUNK).min((self.end - self.pos) as usize).max(n);
-            self.buf.resize(want, 0);
-            let got = read_full_at(self.file.as_ref(), &mut self.buf, self.pos)?;
-            self.buf.truncate(got);
+            let want = self.read_ahead.min((self.end - self.pos) as usize).max(n);
+            self.read_ahead = (self.read_ahead * 2).min(CHUNK);
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+            let got = read_full_at(self.file.as_ref(), &mut self.buf[..want], self.pos)?;
+            self.filled = got;
             self.buf_start = self.pos;
             if got < n {
                 return Err(io::Error::new(
@@ -161,16 +178,24 @@ impl FrameReader {
     }
 }
 
-/// Looks for a CRC-valid frame starting anywhere in `from..end` whose LSN is at least
-/// `min_lsn`. Returns its offset and LSN. Only headers with a plausible LSN and length are
+/// Looks for a CRC-valid frame starting anywhere in `from..end` that could follow a frame
+/// expected to carry `expect` (any LSN when `None`). Returns its offset and LSN. Only headers with a plausible LSN and length are
 /// checksummed, so a long stretch of garbage is scanned quickly.
 pub(crate) fn find_valid_frame(
     file: &dyn StorageFile,
     from: u64,
     end: u64,
-    min_lsn: u64,
+    expect: Option<u64>,
 ) -> io::Result<Option<(u64, u64)>> {
-    let max_lsn = min_lsn.saturating_add((end.saturating_sub(from)) / HEADER_SIZE as u64);
+    // A frame after the damage carries at least the expected LSN, and at most one more per
+    // header that fits; with no expectation (the first frame of the log), any LSN.
+    let (min_lsn, max_lsn) = match expect {
+        Some(lsn) => (
+            lsn,
+            lsn.saturating_add(end.saturating_sub(from) / HEADER_SIZE as u64),
+        ),
+        None => (1, u64::MAX),
+    };
     let mut chunk = vec![0u8; CHUNK.min(end.saturating_sub(from) as usize)];
     let mut body = Vec::new();
     let mut base = from;

@@ -63,10 +63,11 @@ pub(crate) fn scan_segment(
                 if role == Role::Sealed {
                     return Err(corrupt(format!("{what} in a sealed segment")));
                 }
-                let min_lsn = expect.unwrap_or(1);
-                if let Some((at, lsn)) =
-                    find_valid_frame(reader.file(), offset + 1, reader.end(), min_lsn)?
-                {
+                let follower = find_valid_frame(reader.file(), offset + 1, reader.end(), expect)?;
+                // A test-only mutant for the crash explorer: 0.1.0's rule, cut at any damage.
+                #[cfg(walogs_mutant = "truncate-at-first-bad-frame")]
+                let follower = follower.filter(|_| false);
+                if let Some((at, lsn)) = follower {
                     return Err(corrupt(format!(
                         "{what}, followed by a valid frame (LSN {lsn}) at offset {at}: \
                          acknowledged entries may follow the damage, so it is not truncated"

@@ -46,6 +46,10 @@ fn read_marker(storage: &dyn Storage) -> io::Result<Option<u64>> {
 /// Finishes (or discards, when torn) a truncation a crash interrupted.
 pub(crate) fn finish_pending(storage: &dyn Storage) -> Result<(), WalError> {
     if let Some(lsn) = read_marker(storage)? {
+        // The marker may sit only in the page cache (a crash after writing it): make it
+        // durable before the first destructive step, or a power loss could leave neither log.
+        storage.open(MARKER, OpenMode::ReadWrite)?.sync_data()?;
+        storage.sync_dir()?;
         apply(storage, lsn)?;
     }
     storage.remove(MARKER)?;
@@ -97,8 +101,9 @@ fn cut_after(storage: &dyn Storage, name: &str, lsn: u64) -> Result<(), WalError
     let mut file = storage.open(name, OpenMode::ReadWrite)?;
     if file.size()? != cut {
         file.set_len(cut)?;
-        file.sync_data()?;
-        storage.sync_dir()?;
     }
+    // Sync even when the size already matches: a redo may find the cut only in the page cache.
+    file.sync_data()?;
+    storage.sync_dir()?;
     Ok(())
 }

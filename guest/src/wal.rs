@@ -157,6 +157,9 @@ impl Wal {
     #[must_use = "check Ok/Err; segment deletion errors leave WAL in a partial state"]
     pub fn checkpoint(&mut self, applied_up_to: Lsn) -> Result<usize, WalError> {
         self.check_writable()?;
+        // The anchor rule below trusts the entries of later segments: make them durable
+        // before deleting what they replace.
+        self.sync_if_behind()?;
         let mut deleted = 0;
         while self.segments.len() > 1 {
             let anchored = self.segments[1..].iter().any(|s| s.first_lsn.is_some());
@@ -192,6 +195,8 @@ impl Wal {
         if lsn.0 == last {
             return Ok(());
         }
+        // The cut must land on durable frames, or a power loss could leave neither log.
+        self.sync_if_behind()?;
         self.active = None;
         let storage = Arc::clone(&self.storage);
         let result = truncate::write_marker(storage.as_ref(), lsn.0)
@@ -376,9 +381,23 @@ impl Wal {
     }
 
     fn sync_active(&mut self) -> Result<(), WalError> {
+        // Test-only mutants for the crash explorer (docs/CRASH-TESTING.md).
+        #[cfg(not(walogs_mutant = "skip-fdatasync"))]
         let synced = self.active_file().sync_data();
+        #[cfg(walogs_mutant = "skip-fdatasync")]
+        let synced: io::Result<()> = Ok(());
+        #[cfg(walogs_mutant = "ignore-fsync-errors")]
+        let synced = synced.or(Ok(()));
         self.poison_on_error(synced)?;
         self.durable_lsn = self.next_lsn - 1;
+        Ok(())
+    }
+
+    /// Syncs the active segment unless everything appended is durable already.
+    fn sync_if_behind(&mut self) -> Result<(), WalError> {
+        if self.durable_lsn + 1 < self.next_lsn {
+            self.sync_active()?;
+        }
         Ok(())
     }
 
