@@ -45,6 +45,17 @@ impl Header {
     }
 }
 
+/// CRC-32 of len‖lsn‖data. In the component, through [`crate::crc`] (crc32fast has no
+/// hardware path on wasm and its portable one is about 1.4× slower there).
+#[cfg(target_family = "wasm")]
+fn checksum(len: u32, lsn: u64, data: &[u8]) -> u32 {
+    let crc = crate::crc::update(0, &len.to_le_bytes());
+    let crc = crate::crc::update(crc, &lsn.to_le_bytes());
+    crate::crc::update(crc, data)
+}
+
+/// CRC-32 of len‖lsn‖data (crc32fast: PCLMULQDQ / ARMv8 CRC where the CPU has them).
+#[cfg(not(target_family = "wasm"))]
 fn checksum(len: u32, lsn: u64, data: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&len.to_le_bytes());

@@ -27,6 +27,8 @@
 //! ```
 
 mod config;
+#[cfg(any(target_family = "wasm", test))]
+mod crc;
 mod error;
 mod frame;
 mod iter;

@@ -11,8 +11,9 @@ use crate::wal::ComponentWal;
 /// Entries fetched per call into the guest, at most.
 pub const BATCH_ENTRIES: u32 = 1024;
 /// Bytes of entry data fetched per call into the guest, at most (a larger single entry
-/// still comes alone).
-pub const BATCH_BYTES: u64 = 4 << 20;
+/// still comes alone). Small enough that a batch is still in the CPU cache when the host
+/// copies it out of the guest: 256 KiB iterates 4 KiB entries ~10% faster than 4 MiB did.
+pub const BATCH_BYTES: u64 = 256 << 10;
 
 /// An iterator over a [`ComponentWal`]'s entries, like [`walogs::WalIter`].
 ///

@@ -91,7 +91,7 @@ fn iteration_pulls_bounded_batches() {
     let dir = tempfile::tempdir().unwrap();
     let config = WalConfig {
         durability: walogs::Durability::None,
-        max_segment_size: Some(1 << 20),
+        max_segment_size: Some(BATCH_BYTES / 2),
         ..WalConfig::default()
     };
     let mut wal = ComponentWal::open_with_config(dir.path(), config).unwrap();

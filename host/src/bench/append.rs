@@ -1,0 +1,215 @@
+//! Write workloads: durable single appends, group commit, non-durable appends.
+
+use anyhow::Result;
+use walogs::Durability;
+
+use super::Ctx;
+use super::logs::{self, HEADER, Log, Okay, RawFile, V01};
+use super::measure::{Measured, Role, Row, Subject, Unit, interleave, payload, rows, warm_up};
+
+/// Entries per group-commit batch.
+pub const BATCH: usize = 1000;
+/// Bytes per entry in group commit and non-durable appends.
+pub const SMALL: usize = 100;
+/// Appends each subject does before timing starts (file creation, first allocation).
+const WARMUP: u64 = 3;
+/// Durable appends per subject per round: rounds short enough that a slow minute of the
+/// disk hits every subject alike.
+const DURABLE_SLICE: u64 = 10;
+/// Group-commit batches per subject per round.
+const GROUP_SLICE: u64 = 2;
+/// Non-durable appends per subject per round.
+const NONDURABLE_SLICE: u64 = 1000;
+
+/// A step that appends `data` `n` times.
+fn appends<'a>(log: &'a mut dyn Log, data: &'a [u8]) -> impl FnMut(u64) -> Result<()> + 'a {
+    move |n| {
+        for _ in 0..n {
+            log.append(data)?;
+        }
+        Ok(())
+    }
+}
+
+/// A step that appends `batch` `n` times.
+fn batches<'a>(log: &'a mut dyn Log, batch: &'a [Vec<u8>]) -> impl FnMut(u64) -> Result<()> + 'a {
+    move |n| {
+        for _ in 0..n {
+            log.append_batch(batch)?;
+        }
+        Ok(())
+    }
+}
+
+/// Durable single appends of `len`-byte entries: every append is on disk (fdatasync)
+/// before the next one starts.
+pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
+    let dir = ctx.fresh(&format!("durable-{len}"))?;
+    let ops = ctx.sizes.durable_ops;
+    let frame = (HEADER + len) as u64;
+    let prezeroed_len = (ops + WARMUP + 16) * frame;
+    let mut raw = RawFile::create(&dir.join("raw-growing"), true)?;
+    let mut zeroed = RawFile::create_prezeroed(&dir.join("raw-prezeroed"), prezeroed_len, true)?;
+    let mut native = logs::native(&dir.join("native"), Durability::Always)?;
+    let mut component = logs::component(ctx.rt, &dir.join("component"), Durability::Always)?;
+    let mut v01 = V01::open(&dir.join("walogs-0.1.0"))?;
+    let mut okay = Okay::open(&dir.join("okaywal"))?;
+    let data = payload(len, 7);
+    let mut subjects = vec![
+        Subject::new(
+            "raw write+fdatasync, growing file",
+            Role::Baseline,
+            appends(&mut raw, &data),
+        ),
+        Subject::new(
+            "raw write+fdatasync, pre-zeroed file",
+            Role::Baseline,
+            appends(&mut zeroed, &data),
+        ),
+        Subject::new("walogs native", Role::Walogs, appends(&mut native, &data)),
+        Subject::new(
+            "walogs component",
+            Role::Walogs,
+            appends(&mut component, &data),
+        ),
+        Subject::new("walogs 0.1.0", Role::Peer, appends(&mut v01, &data)),
+        Subject::new("okaywal 0.3.1", Role::Peer, appends(&mut okay, &data)),
+    ];
+    warm_up(&mut subjects, WARMUP)?;
+    let times = interleave(&mut subjects, ops, ops / DURABLE_SLICE)?;
+    let workload = format!("durable append {}", size_name(len));
+    let m = Measured {
+        workload: &workload,
+        unit: Unit::MicrosPerOp,
+        ops,
+        bytes: 0,
+    };
+    let mut out = rows(&m, &subjects, &times);
+    note(&mut out, "okaywal", "one entry of one chunk, committed");
+    Ok(out)
+}
+
+/// Group commit: batches of [`BATCH`] entries of [`SMALL`] bytes, each batch one write
+/// and one fdatasync. The baseline writes the same bytes sequentially and fsyncs once
+/// per round.
+pub fn group(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
+    let dir = ctx.fresh("group")?;
+    let ops = ctx.sizes.group_batches;
+    let batch: Vec<Vec<u8>> = (0..BATCH as u64).map(|i| payload(SMALL, i)).collect();
+    let batch_bytes = (BATCH * (HEADER + SMALL)) as u64;
+    let mut seq = RawFile::create(&dir.join("raw-sequential"), false)?;
+    let chunk = vec![1u8; 1 << 20];
+    let sequential = move |n: u64| -> Result<()> {
+        let mut left = n * batch_bytes;
+        while left > 0 {
+            let k = left.min(chunk.len() as u64) as usize;
+            seq.write(&chunk[..k])?;
+            left -= k as u64;
+        }
+        seq.fsync()
+    };
+    let mut raw = RawFile::create(&dir.join("raw-batches"), true)?;
+    let mut native = logs::native(&dir.join("native"), Durability::Always)?;
+    let mut component = logs::component(ctx.rt, &dir.join("component"), Durability::Always)?;
+    let mut okay = Okay::open(&dir.join("okaywal"))?;
+    let mut subjects = vec![
+        Subject::new(
+            "raw sequential write + one fsync",
+            Role::Baseline,
+            sequential,
+        ),
+        Subject::new(
+            "raw write+fdatasync per batch",
+            Role::Baseline,
+            batches(&mut raw, &batch),
+        ),
+        Subject::new("walogs native", Role::Walogs, batches(&mut native, &batch)),
+        Subject::new(
+            "walogs component",
+            Role::Walogs,
+            batches(&mut component, &batch),
+        ),
+        Subject::new("okaywal 0.3.1", Role::Peer, batches(&mut okay, &batch)),
+    ];
+    warm_up(&mut subjects, 1)?;
+    let times = interleave(&mut subjects, ops, ops / GROUP_SLICE)?;
+    let workload = format!("group commit {BATCH} × {}", size_name(SMALL));
+    let m = Measured {
+        workload: &workload,
+        unit: Unit::MegabytesPerSec,
+        ops,
+        bytes: ops * batch_bytes,
+    };
+    let mut out = rows(&m, &subjects, &times);
+    note(
+        &mut out,
+        "raw sequential",
+        "the same bytes in 1 MiB writes, one fsync per round of 2 batches",
+    );
+    note(&mut out, "okaywal", "one entry of 1000 chunks, committed");
+    Ok(out)
+}
+
+/// Appends that are written but not synced ([`Durability::None`]): the cost of the
+/// engine and of the sandbox, without the disk's latency.
+pub fn nondurable(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
+    let dir = ctx.fresh("nondurable")?;
+    let ops = ctx.sizes.nondurable_ops;
+    let mut raw = RawFile::create(&dir.join("raw"), false)?;
+    let mut native = logs::native(&dir.join("native"), Durability::None)?;
+    let mut component = logs::component(ctx.rt, &dir.join("component"), Durability::None)?;
+    let mut probe = logs::component(ctx.rt, &dir.join("probe"), Durability::None)?;
+    let data = payload(SMALL, 3);
+    let empty_call = move |n: u64| -> Result<()> {
+        for _ in 0..n {
+            probe.next_lsn()?;
+        }
+        Ok(())
+    };
+    let mut subjects = vec![
+        Subject::new(
+            "raw write, no sync",
+            Role::Baseline,
+            appends(&mut raw, &data),
+        ),
+        Subject::new("walogs native", Role::Walogs, appends(&mut native, &data)),
+        Subject::new(
+            "walogs component",
+            Role::Walogs,
+            appends(&mut component, &data),
+        ),
+        Subject::new("component call, no work", Role::Baseline, empty_call),
+    ];
+    warm_up(&mut subjects, 100)?;
+    let times = interleave(&mut subjects, ops, ops / NONDURABLE_SLICE)?;
+    let workload = format!("non-durable append {}", size_name(SMALL));
+    let m = Measured {
+        workload: &workload,
+        unit: Unit::MicrosPerOp,
+        ops,
+        bytes: 0,
+    };
+    let mut out = rows(&m, &subjects, &times);
+    note(
+        &mut out,
+        "call, no work",
+        "wal.next-lsn: the floor of one host→guest call",
+    );
+    Ok(out)
+}
+
+/// "100 B", "4 KiB".
+pub fn size_name(len: usize) -> String {
+    if len >= 1024 && len.is_multiple_of(1024) {
+        format!("{} KiB", len / 1024)
+    } else {
+        format!("{len} B")
+    }
+}
+
+/// Attaches `text` to the rows whose subject contains `subject`.
+pub fn note(rows: &mut [Row], subject: &str, text: &str) {
+    for row in rows.iter_mut().filter(|r| r.subject.contains(subject)) {
+        row.note = Some(text.to_owned());
+    }
+}
