@@ -3,9 +3,13 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # The whole suite: formatting, lints (native and wasm), every test on both backends.
-test: lint component node-test python-test embed-test
+test: lint component node-test python-test embed-test bench-quick
     cargo test --workspace
     @echo "walogs: all tests passed"
+
+# Benchmarks, reduced (under a minute): prints the table and the targets, asserts no timing.
+bench-quick:
+    cargo run --release -p walogs-host -- bench --quick
 
 # The main job: the host runs the component on ./demo-wal, crashes it mid-append, recovers.
 demo:

@@ -1,30 +1,28 @@
-//! Filesystem interposition: observe, fail or stop the guest's file writes and syncs.
+//! Filesystem interposition: observe, record, fail or stop the guest's filesystem calls.
 //!
-//! [`add_to_linker`] shadows selected `wasi:filesystem` and `wasi:io/streams` functions of
-//! the host's WASI (version [`WASI_VERSION`], not the 0.2.x the guest was built against).
-//! Each wrapper consults the store's [`Faults`] — counting the call in [`FsStats`] and
-//! applying the [`FaultPlan`] — and then delegates to wasmtime-wasi's own implementation.
+//! [`add_to_linker`] shadows the `wasi:filesystem/types` and `wasi:io/streams` functions that
+//! change files or directories (the host's WASI, version [`WASI_VERSION`], not the 0.2.x the
+//! guest was built against). Each wrapper consults the store's [`Faults`] — counting the call
+//! in [`FsStats`], applying the [`FaultPlan`], and appending to the plan's
+//! [`Recorder`](crate::crash::Recorder) — and then delegates to wasmtime-wasi's own
+//! implementation. Because it keys off the WASI calls, it sees a guest that uses positional
+//! `descriptor.write` and `sync-data` exactly like one that goes through std's streams.
 //!
 //! Writes are counted only for file output streams (those made by `write-via-stream` /
 //! `append-via-stream`) and for positional `descriptor.write`; stdout and stderr pass through.
 
-use std::collections::HashSet;
+mod fs;
+mod streams;
 
-use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceType};
+use std::collections::HashMap;
+
+use wasmtime::component::Linker;
 use wasmtime_wasi::WasiView;
-use wasmtime_wasi::filesystem::WasiFilesystemView;
-use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
-    self as fs, Descriptor, ErrorCode, HostDescriptor,
-};
-use wasmtime_wasi::p2::bindings::sync::io::streams::{
-    self, HostOutputStream, OutputStream, StreamError,
-};
+
+use crate::crash::{FileId, Node, Recorder};
 
 /// The WASI 0.2 version string of the interfaces wasmtime-wasi 48 provides.
 pub const WASI_VERSION: &str = "0.2.12";
-const FS_TYPES: &str = "wasi:filesystem/types@0.2.12";
-const IO_STREAMS: &str = "wasi:io/streams@0.2.12";
 
 /// Where to stop the guest in the middle of a file write (a torn write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,14 +40,45 @@ pub enum CrashPoint {
     AfterBytes(u64),
 }
 
-/// What to break, per store. The default breaks nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How an injected write fault breaks one write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WriteFaultKind {
+    /// Fail with EIO; nothing is written.
+    Io,
+    /// Fail with ENOSPC; nothing is written.
+    NoSpace,
+    /// Write only the first `keep` bytes (at least one) and report that count: a legal
+    /// short write the guest must continue. Streams cannot report one and write it whole.
+    Short {
+        /// How many bytes are written.
+        keep: usize,
+    },
+}
+
+/// An injected write fault: which write, and how it breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WriteFault {
+    /// Which file write (1-based, counted since the store was made, see [`FsStats::writes`]).
+    pub nth: u64,
+    /// What happens to it.
+    pub kind: WriteFaultKind,
+}
+
+/// What to break or record, per store. The default breaks and records nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FaultPlan {
     /// Fail the `n`th sync (1-based: `sync` and `sync-data` calls together, counted since
     /// the store was made) with the WASI `io` error code (EIO) without syncing anything.
     pub fail_sync: Option<u64>,
+    /// Fail or shorten one file write.
+    pub fail_write: Option<WriteFault>,
     /// Stop the guest (a trap with [`InjectedCrash`]) in the middle of a write.
     pub crash: Option<CrashPoint>,
+    /// Answer syncs without asking the operating system. The crash explorer models
+    /// durability itself and needs no real fsync; this saves the disk's latency.
+    pub elide_syncs: bool,
+    /// Record every change to the filesystem into this trace.
+    pub record: Option<Recorder>,
 }
 
 /// Counts of the interposed calls made by one store's guest.
@@ -65,6 +94,8 @@ pub struct FsStats {
     pub writes: u64,
     /// Bytes those writes handed to the file system.
     pub bytes_written: u64,
+    /// Writes failed or shortened by the [`FaultPlan`].
+    pub failed_writes: u64,
 }
 
 /// The trap with which the interposer stops the guest at a [`CrashPoint`].
@@ -79,20 +110,46 @@ pub struct InjectedCrash {
     pub len: usize,
 }
 
-/// Per-store interposition state: the plan, the counts and the open file streams.
+/// Where a file output stream's next write lands.
+#[derive(Debug, Clone, Copy)]
+struct StreamTarget {
+    /// The file (known only while recording).
+    file: Option<FileId>,
+    /// The offset of the next write; `None` for an appending stream.
+    offset: Option<u64>,
+}
+
+/// Per-store interposition state: the plan, the counts, the open file streams and (while
+/// recording) what each descriptor refers to.
 #[derive(Debug, Default)]
 pub struct Faults {
     plan: FaultPlan,
     stats: FsStats,
-    file_streams: HashSet<u32>,
+    file_streams: HashMap<u32, StreamTarget>,
+    descriptors: HashMap<u32, Node>,
 }
 
 /// What to do with one write.
 enum WriteAction {
     /// Write everything.
     Whole,
+    /// Write only this many bytes and report them.
+    Short(usize),
+    /// Write nothing and fail.
+    Fail(WriteFaultKind),
     /// Write the first bytes only, then stop the guest.
     Tear(InjectedCrash),
+}
+
+/// What to do with one sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncAction {
+    /// Ask the operating system.
+    Real,
+    /// Report success without a system call.
+    Elide,
+    /// Fail with EIO.
+    Fail,
 }
 
 impl Faults {
@@ -106,7 +163,7 @@ impl Faults {
 
     /// The current plan.
     pub fn plan(&self) -> FaultPlan {
-        self.plan
+        self.plan.clone()
     }
 
     /// Replaces the plan; the counts carry on.
@@ -119,16 +176,42 @@ impl Faults {
         self.stats
     }
 
-    /// Counts a sync; returns whether the plan makes it fail.
-    fn on_sync(&mut self, data_only: bool) -> bool {
+    /// The recorder, when the plan records.
+    fn recorder(&self) -> Option<&Recorder> {
+        self.plan.record.as_ref()
+    }
+
+    /// What descriptor `rep` refers to. One the interposer never saw opened is a preopen.
+    fn node(&self, rep: u32) -> Node {
+        self.descriptors
+            .get(&rep)
+            .cloned()
+            .unwrap_or_else(|| Node::Dir(String::new()))
+    }
+
+    /// The directory descriptor `rep` refers to, for path resolution.
+    fn dir_path(&self, rep: u32) -> String {
+        match self.node(rep) {
+            Node::Dir(path) => path,
+            Node::File(id) => format!("<file {id}>"),
+        }
+    }
+
+    /// Counts a sync and decides what happens to it.
+    fn on_sync(&mut self, data_only: bool) -> SyncAction {
         if data_only {
             self.stats.sync_datas += 1;
         } else {
             self.stats.syncs += 1;
         }
-        let fail = self.plan.fail_sync == Some(self.stats.syncs + self.stats.sync_datas);
-        self.stats.failed_syncs += u64::from(fail);
-        fail
+        if self.plan.fail_sync == Some(self.stats.syncs + self.stats.sync_datas) {
+            self.stats.failed_syncs += 1;
+            SyncAction::Fail
+        } else if self.plan.elide_syncs {
+            SyncAction::Elide
+        } else {
+            SyncAction::Real
+        }
     }
 
     /// Counts a write of `len` bytes and decides how much of it happens.
@@ -142,21 +225,53 @@ impl Faults {
             }
             _ => None,
         };
-        match keep {
-            None => {
+        if let Some(keep) = keep {
+            let written = keep.min(len);
+            self.stats.bytes_written += written as u64;
+            self.plan.crash = None;
+            return WriteAction::Tear(InjectedCrash {
+                write: self.stats.writes,
+                written,
+                len,
+            });
+        }
+        match self.plan.fail_write {
+            Some(fault) if fault.nth == self.stats.writes => {
+                self.stats.failed_writes += 1;
+                match fault.kind {
+                    WriteFaultKind::Short { keep } if keep.max(1) < len => {
+                        self.stats.bytes_written += keep.max(1) as u64;
+                        WriteAction::Short(keep.max(1))
+                    }
+                    WriteFaultKind::Short { .. } => {
+                        self.stats.bytes_written += len as u64;
+                        WriteAction::Whole
+                    }
+                    kind => WriteAction::Fail(kind),
+                }
+            }
+            _ => {
                 self.stats.bytes_written += len as u64;
                 WriteAction::Whole
             }
-            Some(keep) => {
-                let written = keep.min(len);
-                self.stats.bytes_written += written as u64;
-                self.plan.crash = None;
-                WriteAction::Tear(InjectedCrash {
-                    write: self.stats.writes,
-                    written,
-                    len,
-                })
+        }
+    }
+
+    /// Records `data` written through descriptor or stream target `file` at `offset`.
+    fn record_write(&self, file: Option<FileId>, offset: Option<u64>, data: &[u8]) {
+        if let Some(rec) = self.recorder() {
+            match file {
+                Some(file) => rec.wrote(file, offset, data),
+                None => rec.problem("a write to a file the trace does not know".into()),
             }
+        }
+    }
+
+    /// The file descriptor `rep` refers to, when recording.
+    fn file_of(&self, rep: u32) -> Option<FileId> {
+        match self.node(rep) {
+            Node::File(id) => Some(id),
+            Node::Dir(_) => None,
         }
     }
 }
@@ -167,176 +282,10 @@ pub trait Interposed: WasiView + 'static {
     fn faults(&mut self) -> &mut Faults;
 }
 
-/// Converts wasmtime-wasi's filesystem result into what the WIT function returns.
-fn fs_result<T, D: Interposed>(
-    data: &mut D,
-    r: wasmtime_wasi::p2::FsResult<T>,
-) -> wasmtime::Result<Result<T, ErrorCode>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(e) => Ok(Err(fs::Host::convert_error_code(
-            &mut data.filesystem(),
-            e,
-        )?)),
-    }
-}
-
-/// Converts wasmtime-wasi's stream result into what the WIT function returns.
-fn stream_result<T, D: Interposed>(
-    data: &mut D,
-    r: wasmtime_wasi::p2::StreamResult<T>,
-) -> wasmtime::Result<Result<T, StreamError>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(e) => Ok(Err(streams::Host::convert_stream_error(
-            data.ctx().table,
-            e,
-        )?)),
-    }
-}
-
 /// Shadows the interposed WASI functions in `linker`, which must already hold
 /// wasmtime-wasi's (`wasmtime_wasi::p2::add_to_linker_sync`). Turns on shadowing.
 pub fn add_to_linker<T: Interposed>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    add_fs(linker)?;
-    add_streams(linker)
-}
-
-/// A sync wrapper: count, maybe fail with EIO, else delegate.
-fn sync_call<T: Interposed>(
-    mut store: StoreContextMut<'_, T>,
-    fd: Resource<Descriptor>,
-    data_only: bool,
-) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
-    let data = store.data_mut();
-    if data.faults().on_sync(data_only) {
-        return Ok((Err(ErrorCode::Io),));
-    }
-    let r = if data_only {
-        HostDescriptor::sync_data(&mut data.filesystem(), fd)
-    } else {
-        HostDescriptor::sync(&mut data.filesystem(), fd)
-    };
-    Ok((fs_result(data, r)?,))
-}
-
-fn add_fs<T: Interposed>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    let mut inst = linker.instance(FS_TYPES)?;
-    inst.func_wrap("[method]descriptor.sync", |store, (fd,)| {
-        sync_call(store, fd, false)
-    })?;
-    inst.func_wrap("[method]descriptor.sync-data", |store, (fd,)| {
-        sync_call(store, fd, true)
-    })?;
-    inst.func_wrap(
-        "[method]descriptor.write",
-        |mut store: StoreContextMut<'_, T>,
-         (fd, mut buf, offset): (Resource<Descriptor>, Vec<u8>, u64)| {
-            let data = store.data_mut();
-            let crash = match data.faults().on_write(buf.len()) {
-                WriteAction::Whole => None,
-                WriteAction::Tear(crash) => {
-                    buf.truncate(crash.written);
-                    Some(crash)
-                }
-            };
-            if let Some(crash) = crash {
-                if !buf.is_empty() {
-                    // The torn prefix; its own failure does not matter, the guest stops.
-                    let _ = HostDescriptor::write(&mut data.filesystem(), fd, buf, offset);
-                }
-                return Err(crash.into());
-            }
-            let r = HostDescriptor::write(&mut data.filesystem(), fd, buf, offset);
-            Ok((fs_result(data, r)?,))
-        },
-    )?;
-    inst.func_wrap(
-        "[method]descriptor.write-via-stream",
-        |mut store: StoreContextMut<'_, T>, (fd, offset): (Resource<Descriptor>, u64)| {
-            let data = store.data_mut();
-            let r = HostDescriptor::write_via_stream(&mut data.filesystem(), fd, offset);
-            let r = fs_result(data, r)?;
-            if let Ok(stream) = &r {
-                data.faults().file_streams.insert(stream.rep());
-            }
-            Ok((r,))
-        },
-    )?;
-    inst.func_wrap(
-        "[method]descriptor.append-via-stream",
-        |mut store: StoreContextMut<'_, T>, (fd,): (Resource<Descriptor>,)| {
-            let data = store.data_mut();
-            let r = HostDescriptor::append_via_stream(&mut data.filesystem(), fd);
-            let r = fs_result(data, r)?;
-            if let Ok(stream) = &r {
-                data.faults().file_streams.insert(stream.rep());
-            }
-            Ok((r,))
-        },
-    )?;
-    Ok(())
-}
-
-/// A stream write wrapper: file streams are counted and may be torn; `flush` makes the
-/// write wait for the disk (`write` alone hands the bytes to a background task).
-fn stream_write<T: Interposed>(
-    mut store: StoreContextMut<'_, T>,
-    stream: Resource<OutputStream>,
-    mut bytes: Vec<u8>,
-    flush: bool,
-) -> wasmtime::Result<(Result<(), StreamError>,)> {
-    let data = store.data_mut();
-    let rep = stream.rep();
-    let mut crash = None;
-    if data.faults().file_streams.contains(&rep)
-        && let WriteAction::Tear(c) = data.faults().on_write(bytes.len())
-    {
-        bytes.truncate(c.written);
-        crash = Some(c);
-    }
-    let table = data.ctx().table;
-    let r = if flush {
-        HostOutputStream::blocking_write_and_flush(table, stream, bytes)
-    } else {
-        HostOutputStream::write(table, stream, bytes)
-    };
-    match crash {
-        Some(crash) => {
-            // Let the torn prefix reach the file before the guest stops.
-            if !flush {
-                let _ = HostOutputStream::blocking_flush(table, Resource::new_borrow(rep));
-            }
-            Err(crash.into())
-        }
-        None => Ok((stream_result(data, r)?,)),
-    }
-}
-
-fn add_streams<T: Interposed>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    let mut inst = linker.instance(IO_STREAMS)?;
-    inst.func_wrap(
-        "[method]output-stream.write",
-        |store, (stream, bytes): (Resource<OutputStream>, Vec<u8>)| {
-            stream_write(store, stream, bytes, false)
-        },
-    )?;
-    inst.func_wrap(
-        "[method]output-stream.blocking-write-and-flush",
-        |store, (stream, bytes): (Resource<OutputStream>, Vec<u8>)| {
-            stream_write(store, stream, bytes, true)
-        },
-    )?;
-    // Forget a file stream when the guest drops it (its handle number gets reused).
-    inst.resource(
-        "output-stream",
-        ResourceType::host::<OutputStream>(),
-        |mut store: StoreContextMut<'_, T>, rep| {
-            let data = store.data_mut();
-            data.faults().file_streams.remove(&rep);
-            HostOutputStream::drop(data.ctx().table, Resource::new_own(rep))
-        },
-    )?;
-    Ok(())
+    fs::add(linker)?;
+    streams::add(linker)
 }

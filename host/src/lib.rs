@@ -2,7 +2,8 @@
 //!
 //! [`Runtime`] compiles (or loads from a per-user cache) the component; [`Runtime::open`]
 //! gives a [`ComponentWal`], the engine's API served by a sandboxed guest that sees only the
-//! log directory. [`interpose`] lets tests fail syncs and tear writes underneath the guest.
+//! log directory. [`interpose`] lets tests fail syncs and tear writes underneath the guest;
+//! [`crash`] explores every crash state of a workload.
 //!
 //! ```no_run
 //! use walogs_host::ComponentWal;
@@ -19,6 +20,7 @@
 
 mod bindings;
 mod cache;
+pub mod crash;
 mod error;
 pub mod interpose;
 mod iter;
@@ -29,7 +31,7 @@ mod wal;
 
 pub use cache::{LoadInfo, default_cache_dir};
 pub use error::HostError;
-pub use interpose::{CrashPoint, FaultPlan, FsStats, InjectedCrash};
+pub use interpose::{CrashPoint, FaultPlan, FsStats, InjectedCrash, WriteFault, WriteFaultKind};
 pub use iter::{BATCH_BYTES, BATCH_ENTRIES, ComponentIter};
 pub use open::{GUEST_ROOT, LOCK_FILE, OpenOptions};
 pub use runtime::{DEFAULT_MAX_MEMORY, EMBEDDED_COMPONENT, Runtime, RuntimeOptions};

@@ -1,6 +1,8 @@
 //! Command-line parsing, dispatch and exit codes.
 
+mod bench;
 mod commands;
+mod crash;
 mod demo;
 mod output;
 
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use walogs::WalError;
-use walogs_host::{HostError, Runtime};
+use walogs_host::{HostError, Runtime, RuntimeOptions};
 
 use output::Out;
 
@@ -27,7 +29,7 @@ pub const EXIT_ERROR: u8 = 4;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  the log is corrupt (or `verify` found damage)
+  1  the log is corrupt (or `verify` found damage, or `crash-test` a violation)
   2  usage error
   3  the log is locked by another writer
   4  any other error";
@@ -100,11 +102,16 @@ enum Command {
         /// The log directory.
         dir: PathBuf,
     },
+    /// Benchmark walogs (native and component) against raw disk loops and its peers.
+    Bench(bench::BenchArgs),
+    /// Explore crash states (process crash, power loss, torn writes, I/O errors, damage,
+    /// crashes during recovery) of seeded workloads; exit code 1 on any violation.
+    CrashTest(crash::CrashTestArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are "errors" that go to stdout.
@@ -113,9 +120,18 @@ pub fn run() -> ExitCode {
         }
     };
     let out = Out::new(cli.json);
+    // The crash explorer stops guests with fuel.
+    let fuel = matches!(cli.command, Command::CrashTest(_));
+    if let Command::CrashTest(args) = &mut cli.command {
+        args.component.clone_from(&cli.component);
+    }
+    let options = RuntimeOptions {
+        fuel,
+        ..RuntimeOptions::default()
+    };
     let runtime = match &cli.component {
-        Some(path) => Runtime::from_file(path),
-        None => Runtime::new(),
+        Some(path) => Runtime::from_file_with_options(path, options),
+        None => Runtime::with_options(options),
     };
     let result = runtime.and_then(|rt| dispatch(&rt, cli.command, &out));
     match result {
@@ -142,6 +158,8 @@ fn dispatch(rt: &Runtime, command: Command, out: &Out) -> Result<u8, HostError> 
         Command::Checkpoint { dir, lsn } => commands::checkpoint(rt, &dir, lsn, out),
         Command::Truncate { dir, lsn } => commands::truncate(rt, &dir, lsn, out),
         Command::Verify { dir } => commands::verify(rt, &dir, out),
+        Command::Bench(args) => bench::run(rt, args, out),
+        Command::CrashTest(args) => crash::run(rt, args, out),
     }
 }
 
