@@ -12,27 +12,7 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "component";
 
-/// Environment that the outer cargo (or clippy) sets and that would break or redirect the
-/// nested build.
-const INHERITED: &[&str] = &[
-    "CARGO_ENCODED_RUSTFLAGS",
-    "RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-    "CARGO_BUILD_TARGET_DIR",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
-    "CLIPPY_ARGS",
-    "CLIPPY_CONF_DIR",
-    "CARGO_PRIMARY_PACKAGE",
-    "CARGO_MANIFEST_PATH",
-    "CARGO_MANIFEST_DIR",
-    "__CARGO_FIX_PLZ",
-    "RUSTDOCFLAGS",
-];
+include!("nested_cargo_env.rs");
 
 fn main() {
     println!("cargo:rerun-if-env-changed=WALOGS_COMPONENT_WASM");

@@ -48,16 +48,40 @@ pub struct Cli {
     command: Command,
 }
 
+// Examples shown at the end of each subcommand's --help.
+const DEMO_EXAMPLES: &str = "Examples:\n  walogs demo
+  walogs demo /tmp/my-demo-wal";
+const APPEND_EXAMPLES: &str = "Examples:\n  walogs append ./wal 'set x = 1' 'set y = 2'
+  printf 'a\\nb\\nc\\n' | walogs append ./wal --batch
+  walogs append ./wal --max-segment-size 1048576 - < entries.txt";
+const CAT_EXAMPLES: &str = "Examples:\n  walogs cat ./wal
+  walogs cat ./wal --from 1000
+  walogs cat ./wal --json | jq -r '.[].data'";
+const STAT_EXAMPLES: &str = "Examples:\n  walogs stat ./wal
+  walogs stat ./wal --json";
+const CHECKPOINT_EXAMPLES: &str = "Examples:\n  walogs checkpoint ./wal 5000";
+const TRUNCATE_EXAMPLES: &str = "Examples:\n  walogs truncate ./wal 41";
+const VERIFY_EXAMPLES: &str = "Examples:\n  walogs verify ./wal && echo intact
+  walogs verify ./wal --json";
+const BENCH_EXAMPLES: &str = "Examples:\n  walogs bench --quick
+  walogs bench --only durable --json
+  walogs bench --plot docs/bench.png";
+const CRASH_TEST_EXAMPLES: &str = "Examples:\n  walogs crash-test
+  walogs crash-test --seed 7 --states 20000
+  walogs --component my-build.wasm crash-test --json";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show crash recovery: tear a write in the middle, reopen, and keep appending.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo {
         /// The log directory (wiped first).
         #[arg(default_value = "./demo-wal")]
         dir: PathBuf,
     },
     /// Append entries (the arguments, or one per line of stdin when none or `-`).
+    #[command(after_help = APPEND_EXAMPLES)]
     Append {
         /// The log directory (created if needed).
         dir: PathBuf,
@@ -71,6 +95,7 @@ enum Command {
         max_segment_size: Option<u64>,
     },
     /// Print entries.
+    #[command(after_help = CAT_EXAMPLES)]
     Cat {
         /// The log directory.
         dir: PathBuf,
@@ -79,11 +104,13 @@ enum Command {
         from: Option<u64>,
     },
     /// Describe the log: segments, LSNs, tail state.
+    #[command(after_help = STAT_EXAMPLES)]
     Stat {
         /// The log directory.
         dir: PathBuf,
     },
     /// Delete sealed segments whose entries are all at or below LSN.
+    #[command(after_help = CHECKPOINT_EXAMPLES)]
     Checkpoint {
         /// The log directory.
         dir: PathBuf,
@@ -91,6 +118,7 @@ enum Command {
         lsn: u64,
     },
     /// Remove every entry after LSN.
+    #[command(after_help = TRUNCATE_EXAMPLES)]
     Truncate {
         /// The log directory.
         dir: PathBuf,
@@ -98,14 +126,17 @@ enum Command {
         lsn: u64,
     },
     /// Read and check every frame; exit code 1 on corruption.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify {
         /// The log directory.
         dir: PathBuf,
     },
     /// Benchmark walogs (native and component) against raw disk loops and its peers.
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
     /// Explore crash states (process crash, power loss, torn writes, I/O errors, damage,
     /// crashes during recovery) of seeded workloads; exit code 1 on any violation.
+    #[command(after_help = CRASH_TEST_EXAMPLES)]
     CrashTest(crash::CrashTestArgs),
 }
 

@@ -66,22 +66,7 @@ pub fn workspace_root() -> PathBuf {
     host.parent().unwrap_or(host).to_owned()
 }
 
-/// Environment of an enclosing cargo that would redirect or break the nested build.
-const INHERITED: &[&str] = &[
-    "CARGO_ENCODED_RUSTFLAGS",
-    "RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-    "CARGO_BUILD_TARGET_DIR",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_MANIFEST_DIR",
-    "CARGO_MANIFEST_PATH",
-    "CARGO_PRIMARY_PACKAGE",
-];
+include!("../../nested_cargo_env.rs");
 
 /// Builds `mutant` from the guest in `root` (a walogs workspace), or reuses the build when
 /// no guest source changed since; returns the component's path.
