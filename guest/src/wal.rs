@@ -97,6 +97,14 @@ impl Wal {
     /// is written. A batch that would push the active segment past `max_segment_size`
     /// fills it up to the limit, rotates, and continues in the new segment. A crash in
     /// the middle leaves a prefix of the batch, never a hole.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut wal = walogs::Wal::open(dir.path())?;
+    /// let lsns = wal.append_batch(&[&b"debit 10"[..], b"credit 10"])?;
+    /// assert_eq!((lsns.start.0, lsns.end.0, lsns.len()), (1, 3, 2));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
     pub fn append_batch<T: AsRef<[u8]>>(&mut self, entries: &[T]) -> Result<LsnRange, WalError> {
         self.check_writable()?;
         for entry in entries {
@@ -127,6 +135,18 @@ impl Wal {
 
     /// Makes everything appended so far durable and returns the durable LSN
     /// (`Lsn(0)` for an empty log). A failure poisons the handle.
+    ///
+    /// ```
+    /// use walogs::{Durability, Lsn, Wal, WalConfig};
+    /// # let dir = tempfile::tempdir()?;
+    /// let config = WalConfig { durability: Durability::Explicit, ..WalConfig::default() };
+    /// let mut wal = Wal::open_with_config(dir.path(), config)?;
+    /// wal.append(b"a")?;
+    /// wal.append(b"b")?;
+    /// assert_eq!(wal.durable_lsn(), Lsn(0)); // written, not yet synced
+    /// assert_eq!(wal.sync()?, Lsn(2));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
     pub fn sync(&mut self) -> Result<Lsn, WalError> {
         self.check_writable()?;
         self.sync_active()?;
@@ -155,6 +175,18 @@ impl Wal {
     /// entries while every later segment is empty: it carries the next LSN across a
     /// reopen, so LSNs are never reused.
     #[must_use = "check Ok/Err; segment deletion errors leave WAL in a partial state"]
+    ///
+    /// ```
+    /// use walogs::{Lsn, Wal};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut wal = Wal::open(dir.path())?;
+    /// wal.append_batch(&[b"1", b"2", b"3"])?;
+    /// wal.rotate()?;
+    /// wal.append(b"4")?;
+    /// assert_eq!(wal.checkpoint(Lsn(3))?, 1); // segment 1 (LSNs 1..=3) is gone
+    /// assert_eq!(wal.first_lsn(), Some(Lsn(4)));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
     pub fn checkpoint(&mut self, applied_up_to: Lsn) -> Result<usize, WalError> {
         self.check_writable()?;
         // The anchor rule below trusts the entries of later segments: make them durable
@@ -184,6 +216,16 @@ impl Wal {
     /// `lsn` must be an LSN the log holds ([`WalError::LsnOutOfRange`] otherwise). Later
     /// segments are deleted and the segment holding `lsn` is cut, behind a durable redo
     /// marker, so a crash at any point leaves either the old or the new log.
+    ///
+    /// ```
+    /// use walogs::{Lsn, Wal};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut wal = Wal::open(dir.path())?;
+    /// wal.append_batch(&[&b"term 1"[..], b"term 1", b"term 2 (conflicting)"])?;
+    /// wal.truncate_after(Lsn(2))?;
+    /// assert_eq!(wal.append(b"term 3")?, Lsn(3));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
     pub fn truncate_after(&mut self, lsn: Lsn) -> Result<(), WalError> {
         self.check_writable()?;
         let last = self.next_lsn - 1;
@@ -230,6 +272,16 @@ impl Wal {
     /// Iterates from `lsn` on, using the segment index to skip straight to the segment
     /// holding it. `lsn` may be [`Wal::next_lsn`] (an empty iterator); below the first
     /// retained LSN or beyond that it is [`WalError::LsnOutOfRange`].
+    ///
+    /// ```
+    /// use walogs::{Lsn, Wal};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut wal = Wal::open(dir.path())?;
+    /// wal.append_batch(&[b"a", b"b", b"c"])?;
+    /// let tail: Vec<u64> = wal.iter_from(Lsn(2))?.map(|e| e.map(|(lsn, _)| lsn.0)).collect::<Result<_, _>>()?;
+    /// assert_eq!(tail, [2, 3]);
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
     pub fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
         let first = self.first_lsn().map_or(self.next_lsn, |l| l.0);
         if lsn.0 < first || lsn.0 > self.next_lsn {

@@ -116,6 +116,19 @@ pub fn targets(rows: &[Row]) -> Vec<Target> {
         0.8,
         "×",
     ));
+    // One append_batch of 1,000 × 100 B against 1,000 durable single appends of 100 B.
+    // Group commit is in MB/s (bytes per µs), 116 bytes per entry with the frame header.
+    let single_us = find(rows, "durable append 100 B", native).map(|r| r.value * 1000.0);
+    let batch_us = find(rows, "group commit", native).map(|r| 116_000.0 / r.value);
+    out.push(Target::new(
+        "group commit: 1,000 single durable appends / one append_batch of 1,000 (native)".into(),
+        single_us
+            .zip(batch_us)
+            .map(|(single, batch)| single / batch),
+        Bound::AtLeast,
+        1.0,
+        "×",
+    ));
     out.push(Target::new(
         "non-durable append 100 B through the component".into(),
         find(rows, "non-durable append", component).map(|r| r.value),

@@ -212,7 +212,18 @@ struct Verified {
 
 /// `walogs verify`: exit code 1 on corruption.
 pub fn verify(rt: &Runtime, dir: &Path, out: &Out) -> Result<u8, HostError> {
-    let report = match open_reader(rt, dir).and_then(|mut wal| wal.verify()) {
+    // Verification reads every frame of a possibly large log: show that it is working
+    // (only on a terminal; never in JSON output).
+    let spinner = if out.is_json() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    spinner.set_message(format!("verifying {}", dir.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let verified = open_reader(rt, dir).and_then(|mut wal| wal.verify());
+    spinner.finish_and_clear();
+    let report = match verified {
         Ok(report) => report,
         Err(HostError::Wal(e @ walogs::WalError::Corrupt { .. })) => {
             out.error(&HostError::Wal(e));
