@@ -134,4 +134,13 @@ fn demo_runs_end_to_end() {
         text.contains("crash!") && text.contains("appended LSN 4"),
         "{text}"
     );
+    // The README shows exactly this output (run in `demo-wal`).
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let shown = readme
+        .split("What `demo` prints:\n\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has the demo transcript");
+    assert_eq!(text.replace(path(&dir), "demo-wal"), shown);
 }
