@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 use super::measure::{Role, Row};
-use super::report::{Bound, Report};
+use super::report::{Bound, Report, num};
 
 /// Pixels per bar.
 const BAR: u32 = 22;
@@ -83,17 +83,6 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         10f64.powf(lo.log10().floor()),
         10f64.powf((hi * 1.5).log10().ceil()),
     )
-}
-
-/// A figure with three significant digits.
-fn sig3(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 /// Draws horizontal bars from the left edge of a log-scale chart to `value`, labelled on
@@ -172,7 +161,7 @@ fn relative_chart(
         .iter()
         .map(|r| {
             let rel = r.relative.unwrap_or(1.0);
-            let end = format!("{rel:.2}×  ({} {})", sig3(r.value), r.unit.symbol());
+            let end = format!("{rel:.2}×  ({} {})", num(r.value), r.unit.symbol());
             (
                 format!("{} · {}", short(&r.workload), r.subject),
                 rel,
@@ -215,12 +204,7 @@ fn target_chart(area: &DrawingArea<BitMapBackend<'_>, Shift>, report: &Report) -
             } else {
                 RGBColor(210, 50, 50)
             };
-            let end = format!(
-                "{} {}  (target {op} {})",
-                sig3(measured),
-                t.unit,
-                t.required
-            );
+            let end = format!("{} {}  (target {op} {})", num(measured), t.unit, t.required);
             (t.name.clone(), margin, color, end)
         })
         .collect();

@@ -178,8 +178,8 @@ pub fn targets(rows: &[Row]) -> Vec<Target> {
     out
 }
 
-/// Formats a figure with sensible precision.
-fn num(v: f64) -> String {
+/// Formats a figure with three significant digits (at least two decimals below 10).
+pub(super) fn num(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
