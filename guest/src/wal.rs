@@ -14,6 +14,9 @@ use crate::{
     Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
 };
 
+/// The highest segment number the six-digit file name can hold.
+const MAX_SEGMENT_SEQ: u32 = 999_999;
+
 /// A handle to a multi-segment WAL directory.
 ///
 /// A writable handle is the directory's single writer: it holds an exclusive lock on the
@@ -457,6 +460,11 @@ impl Wal {
     fn seal_and_start_next(&mut self) -> Result<(), WalError> {
         self.sync_active()?;
         let seq = self.active_meta().seq + 1;
+        if seq > MAX_SEGMENT_SEQ {
+            // The name has six digits: a seventh would make a file no open recognizes.
+            let full = format!("segment numbers are exhausted (wal-{MAX_SEGMENT_SEQ}.log)");
+            return self.poison_on_error(Err(io::Error::other(full)));
+        }
         let seg = SegMeta {
             seq,
             first_lsn: None,

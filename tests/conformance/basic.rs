@@ -226,3 +226,22 @@ pub fn read_only_reports_but_never_modifies<B: Backend>() {
     drop(read);
     assert_eq!(disk::snapshot(dir.path()), before);
 }
+
+/// Segment names have six digits: rotating past `wal-999999.log` must fail loudly, not
+/// create a file that the next open would not recognise.
+pub fn segment_numbers_never_outgrow_their_name<B: Backend>() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(disk::segment(dir.path(), 999_999), disk::frame(7, b"seven")).unwrap();
+    let mut log = open::<B>(dir.path());
+    assert_eq!(log.append(b"eight").unwrap(), Lsn(8));
+    assert!(matches!(log.rotate(), Err(WalError::Io(_))));
+    assert!(matches!(
+        log.append(b"nine"),
+        Err(WalError::Poisoned { .. })
+    ));
+    drop(log);
+    assert_eq!(disk::segment_seqs(dir.path()), vec![999_999]);
+    let mut log = open::<B>(dir.path());
+    let want = vec![(Lsn(7), b"seven".to_vec()), (Lsn(8), b"eight".to_vec())];
+    assert_eq!(log.entries().unwrap(), want);
+}

@@ -19,6 +19,7 @@ walogs_conformance::conformance! {
     basic::foreign_files_are_left_alone,
     basic::second_writer_is_locked_out,
     basic::read_only_reports_but_never_modifies,
+    basic::segment_numbers_never_outgrow_their_name,
     recovery::torn_tail_at_every_offset_of_the_last_frame,
     recovery::corrupt_sealed_segment_is_reported_not_dropped,
     recovery::segment_number_gap_is_corruption,
