@@ -1,4 +1,4 @@
-//! Compatibility with walogs 0.1.0 from crates.io, in both directions.
+//! Compatibility with the published walogs 0.1.0, in both directions.
 
 use std::fs;
 

@@ -156,7 +156,7 @@ pub fn component(rt: &Runtime, dir: &Path, durability: Durability) -> Result<Com
         .with_context(|| format!("open {dir:?} through the component"))
 }
 
-/// walogs 0.1.0 from crates.io: every append is one write plus one fdatasync.
+/// The published walogs 0.1.0: every append is one write plus one fdatasync.
 pub struct V01(pub walogs01::Wal);
 
 impl V01 {
@@ -177,7 +177,7 @@ impl Log for V01 {
     }
 }
 
-/// okaywal from crates.io: an entry is committed (fsync'd) as a whole; a batch is one
+/// The published okaywal: an entry is committed (fsync'd) as a whole; a batch is one
 /// entry of many chunks, which is how okaywal groups writes under one sync.
 pub struct Okay(pub okaywal::WriteAheadLog);
 
