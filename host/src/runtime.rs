@@ -127,6 +127,26 @@ impl Runtime {
         })
     }
 
+    /// Like [`Runtime::shared`], but metering fuel (for crash tests that stop the guest
+    /// with a fuel budget).
+    ///
+    /// # Panics
+    ///
+    /// If the embedded component cannot be loaded, which is a build problem.
+    pub fn shared_fueled() -> &'static Runtime {
+        static SHARED: OnceLock<Runtime> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let options = RuntimeOptions {
+                fuel: true,
+                ..RuntimeOptions::default()
+            };
+            match Runtime::with_options(options) {
+                Ok(rt) => rt,
+                Err(e) => panic!("cannot load the embedded walogs component: {e}"),
+            }
+        })
+    }
+
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.engine

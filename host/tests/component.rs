@@ -178,11 +178,7 @@ fn a_torn_write_stops_the_guest_and_recovery_cuts_it_off() {
 #[test]
 fn fuel_stops_the_guest() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = Runtime::with_options(walogs_host::RuntimeOptions {
-        fuel: true,
-        ..Default::default()
-    })
-    .unwrap();
+    let rt = Runtime::shared_fueled();
     let options = OpenOptions {
         fuel: Some(1_000),
         ..OpenOptions::default()

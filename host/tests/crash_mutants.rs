@@ -2,8 +2,6 @@
 //! by a test-only cfg switch — is flagged, in the fault class that exposes it, at a case
 //! the real guest passes.
 
-use std::sync::OnceLock;
-
 use walogs_host::crash::mutants::{self, Mutant};
 use walogs_host::crash::{Case, ExploreOptions, Verdict, explore, replay};
 use walogs_host::{Runtime, RuntimeOptions};
@@ -13,11 +11,6 @@ fn options() -> RuntimeOptions {
         fuel: true,
         ..RuntimeOptions::default()
     }
-}
-
-fn real() -> &'static Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| Runtime::with_options(options()).expect("the embedded component loads"))
 }
 
 fn assert_flagged(mutant: Mutant) {
@@ -41,7 +34,8 @@ fn assert_flagged(mutant: Mutant) {
     // The flagged case is the mutant's fault, not the engine's: the real guest passes it.
     let witness = report.violations.iter().find(|v| {
         let case: Case = v.case.parse().expect("a case text");
-        let replayed = replay(real(), &case, None).expect("the real guest replays");
+        let replayed =
+            replay(Runtime::shared_fueled(), &case, None).expect("the real guest replays");
         matches!(replayed.verdict, Some(Verdict::Pass(_)))
     });
     let witness = witness.unwrap_or_else(|| {

@@ -3,21 +3,8 @@
 //! acknowledged entry must be intact, nothing that was never appended may appear, and
 //! appending must continue at the next LSN.
 
-use std::sync::OnceLock;
-
 use walogs::{Durability, Lsn, WalConfig};
-use walogs_host::{ComponentWal, HostError, Runtime, RuntimeOptions};
-
-fn runtime() -> &'static Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        Runtime::with_options(RuntimeOptions {
-            fuel: true,
-            ..RuntimeOptions::default()
-        })
-        .expect("the embedded component loads")
-    })
-}
+use walogs_host::{ComponentWal, HostError, Runtime};
 
 /// Entry `i`: distinct, of varied sizes (some span 512-byte sectors and segments).
 fn payload(i: u64) -> Vec<u8> {
@@ -92,7 +79,7 @@ fn stop_at_many_points(durability: Durability, points: u64) -> (u64, u64) {
         durability,
         ..WalConfig::default()
     };
-    let rt = runtime();
+    let rt = Runtime::shared_fueled();
     let probe = tempfile::tempdir().unwrap();
     let mut wal = rt.open_with_config(probe.path(), config.clone()).unwrap();
     let before = wal.fuel().unwrap();

@@ -1,22 +1,10 @@
 //! The bounded crash sweep CI runs: at least 2,000 distinct crash states of seeded
 //! workloads, across every fault class, with zero violations on the real guest.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
+use walogs_host::Runtime;
 use walogs_host::crash::{Class, ExploreOptions, explore};
-use walogs_host::{Runtime, RuntimeOptions};
-
-fn runtime() -> &'static Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        Runtime::with_options(RuntimeOptions {
-            fuel: true,
-            ..RuntimeOptions::default()
-        })
-        .expect("the embedded component loads")
-    })
-}
 
 #[test]
 fn the_real_guest_survives_every_crash_state_of_the_ci_sweep() {
@@ -30,7 +18,7 @@ fn the_real_guest_survives_every_crash_state_of_the_ci_sweep() {
         ..ExploreOptions::default()
     };
     let started = Instant::now();
-    let report = explore(runtime(), &options, &mut |_| {}).unwrap();
+    let report = explore(Runtime::shared_fueled(), &options, &mut |_| {}).unwrap();
     eprintln!("{}", report.text());
     eprintln!("sweep took {:.1?}", started.elapsed());
     assert!(report.passed(), "{}", report.text());
