@@ -39,7 +39,7 @@ fn append_cat_stat_verify() {
     );
     let batch = json(&["--json", "append", "--batch", d, "three", "four"]);
     assert_eq!(
-        (batch["first"].as_u64(), batch["last"].as_u64()),
+        (batch["first_lsn"].as_u64(), batch["last_lsn"].as_u64()),
         (Some(3), Some(4))
     );
 
@@ -57,7 +57,10 @@ fn append_cat_stat_verify() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let data: Vec<&str> = entries.iter().map(|e| e["data"].as_str().unwrap()).collect();
+    let data: Vec<&str> = entries
+        .iter()
+        .map(|e| e["data"].as_str().unwrap())
+        .collect();
     assert_eq!(data, ["one", "two", "three", "four", "five", "six"]);
     assert_eq!(ok(&["cat", d, "--from", "6"]), "6\tsix\n");
 
@@ -119,7 +122,10 @@ fn demo_runs_end_to_end() {
     assert_eq!(demo["appended"], serde_json::json!([1, 2, 3]));
     assert_eq!(demo["crash"]["written"], 32 * 1024);
     let tail = &demo["tail_state"];
-    assert_eq!((tail["state"].as_str(), tail["cut"].as_bool()), (Some("torn"), Some(true)));
+    assert_eq!(
+        (tail["state"].as_str(), tail["cut"].as_bool()),
+        (Some("torn"), Some(true))
+    );
     assert_eq!(tail["torn_bytes"], 32 * 1024);
     let segment = std::fs::metadata(dir.join("wal-000001.log")).unwrap().len();
     // The cut left the intact frames; the entry appended after recovery follows them.

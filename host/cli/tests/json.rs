@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::*;
 
@@ -27,7 +27,7 @@ fn all_json(args: &[&str], stdin: &[u8], code: i32) -> Vec<serde_json::Value> {
 fn into_closed_pipe(args: &[&str]) {
     let mut full = vec!["--json"];
     full.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_walogs"))
+    let mut child = walogs()
         .args(&full)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -38,7 +38,10 @@ fn into_closed_pipe(args: &[&str]) {
     let out = child.wait_with_output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{full:?}: {err}");
-    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{full:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{full:?}: {err}"
+    );
 }
 
 #[test]
@@ -52,13 +55,22 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
     // Success: one document, or JSON lines from `cat`.
     let appended = all_json(&["append", d, "one", "two", "three"], b"", 0);
     assert_eq!(appended[0]["count"], 3);
-    assert_eq!(all_json(&["append", d], b"four\nfive\n", 0)[0]["last_lsn"], 5);
+    assert_eq!(
+        all_json(&["append", d], b"four\nfive\n", 0)[0]["last_lsn"],
+        5
+    );
     assert_eq!(all_json(&["cat", d], b"", 0).len(), 5);
-    assert_eq!(all_json(&["stat", d], b"", 0)[0]["tail_state"]["state"], "clean");
+    assert_eq!(
+        all_json(&["stat", d], b"", 0)[0]["tail_state"]["state"],
+        "clean"
+    );
     assert_eq!(all_json(&["verify", d], b"", 0)[0]["entries"], 5);
     assert_eq!(all_json(&["checkpoint", d, "1"], b"", 0)[0]["ok"], true);
     assert_eq!(all_json(&["truncate", d, "4"], b"", 0)[0]["next_lsn"], 5);
-    assert_eq!(all_json(&["demo", path(&demo)], b"", 0)[0]["appended_after_recovery"], 4);
+    assert_eq!(
+        all_json(&["demo", path(&demo)], b"", 0)[0]["appended_after_recovery"],
+        4
+    );
     let bench = ["bench", "--quick", "--only", "nothing", "--dir", s];
     assert!(all_json(&bench, b"", 0)[0]["debug_build"].is_boolean());
     let crash = ["crash-test", "--states", "10", "--classes", "power-loss"];
@@ -82,9 +94,9 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
     }
 
     // Damage (and each command's own failure where damage does not apply).
-    damage_entry(&log, 2);
+    damage_data(&log, "two");
     let cat = all_json(&["cat", d], b"", 1);
-    assert_eq!((cat.len(), cat[0]["data"].as_str()), (2, Some("entry 1")));
+    assert_eq!((cat.len(), cat[0]["data"].as_str()), (2, Some("one")));
     assert_eq!(cat[1]["kind"], "corrupt");
     for args in [
         &["stat", d][..],
@@ -103,10 +115,25 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
     all_json(&["demo", path(&demo)], b"", 4);
     let file = tmp.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
-    all_json(&["bench", "--quick", "--only", "nothing", "--dir", path(&file)], b"", 4);
+    all_json(
+        &[
+            "bench",
+            "--quick",
+            "--only",
+            "nothing",
+            "--dir",
+            path(&file),
+        ],
+        b"",
+        4,
+    );
     let bad = tmp.path().join("bad.wasm");
     std::fs::write(&bad, b"not wasm").unwrap();
-    all_json(&["--component", path(&bad), "crash-test", "--states", "1"], b"", 4);
+    all_json(
+        &["--component", path(&bad), "crash-test", "--states", "1"],
+        b"",
+        4,
+    );
 
     // A closed pipe.
     let fresh = tmp.path().join("fresh");

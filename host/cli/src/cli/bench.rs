@@ -89,7 +89,10 @@ pub fn run(rt: &Runtime, args: BenchArgs, out: &Out) -> Result<u8, HostError> {
 fn failed(out: &Out, doing: &str, e: &anyhow::Error) -> u8 {
     let failure = Failure {
         doing: doing.to_owned(),
-        error: HostError::io("run the benchmarks", std::io::Error::other(format!("{e:#}"))),
+        error: HostError::io(
+            "run the benchmarks",
+            std::io::Error::other(format!("{e:#}")),
+        ),
     };
     out.error(&failure, None);
     EXIT_ERROR

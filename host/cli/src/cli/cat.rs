@@ -17,7 +17,7 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
     let mut r = reader::open(rt, &args.dir)?;
     let (first, last) = (r.wal.first_lsn()?, r.wal.last_lsn()?);
     let total = match (first, last) {
-        (Some(a), Some(b)) => b.0 - args.from.unwrap_or(a.0).max(a.0) + 1,
+        (Some(a), Some(b)) => (b.0 + 1).saturating_sub(args.from.unwrap_or(a.0).max(a.0)),
         _ => 0,
     };
     let bar = if io::stderr().is_terminal() && !io::stdout().is_terminal() {

@@ -76,9 +76,14 @@ pub fn stat(rt: &Runtime, dir: &Path, out: &Out) -> Result<u8, HostError> {
     };
     out.print(&result, || {
         let mut text = format!("log {}\n", dir.display());
-        text += &format!("  {:>14}  {:>12}  {:>12}\n", "segment", "first LSN", "bytes");
+        text += &format!(
+            "  {:>14}  {:>12}  {:>12}\n",
+            "segment", "first LSN", "bytes"
+        );
         for s in &result.segments {
-            let first = s.first_lsn.map_or_else(|| "-".to_owned(), |l| l.to_string());
+            let first = s
+                .first_lsn
+                .map_or_else(|| "-".to_owned(), |l| l.to_string());
             text += &format!("  {:>14}  {:>12}  {:>12}\n", s.file, first, s.size);
         }
         text += &format!("entries:   {}\n", range_text(first, last));

@@ -75,12 +75,17 @@ pub fn refused(why: String) -> HostError {
 pub fn require_log(dir: &Path) -> Result<(), HostError> {
     match inspect(dir)? {
         Holds::Log => Ok(()),
-        Holds::Missing => Err(refused("no such directory (only `append` creates a log)".into())),
-        Holds::NotADirectory => Err(refused("not a directory".into())),
-        Holds::Empty => Err(refused("the directory holds no walogs log (only `append` creates one)".into())),
-        Holds::Other(names) => Err(refused(
-            format!("the directory holds no walogs log (it holds {})", names.join(", ")),
+        Holds::Missing => Err(refused(
+            "no such directory (only `append` creates a log)".into(),
         )),
+        Holds::NotADirectory => Err(refused("not a directory".into())),
+        Holds::Empty => Err(refused(
+            "the directory holds no walogs log (only `append` creates one)".into(),
+        )),
+        Holds::Other(names) => Err(refused(format!(
+            "the directory holds no walogs log (it holds {})",
+            names.join(", ")
+        ))),
     }
 }
 
@@ -91,12 +96,10 @@ pub fn allow_append(dir: &Path, create: bool) -> Result<(), HostError> {
         Holds::Log | Holds::Missing | Holds::Empty => Ok(()),
         Holds::NotADirectory => Err(refused("not a directory".into())),
         Holds::Other(_) if create => Ok(()),
-        Holds::Other(names) => Err(refused(
-            format!(
-                "the directory holds other files ({}) and no walogs log; pass --create to start a log there",
-                names.join(", ")
-            ),
-        )),
+        Holds::Other(names) => Err(refused(format!(
+            "the directory holds other files ({}) and no walogs log; pass --create to start a log there",
+            names.join(", ")
+        ))),
     }
 }
 

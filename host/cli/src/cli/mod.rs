@@ -7,12 +7,12 @@ mod cat;
 mod crash;
 mod demo;
 mod input;
+mod inspect;
 mod logdir;
 mod output;
 mod reader;
 mod settings;
 mod tail;
-mod inspect;
 mod write;
 
 use std::process::ExitCode;
@@ -67,9 +67,8 @@ pub fn run() -> ExitCode {
         }),
     };
     let doing = cli.command.doing();
-    let result = runtime.and_then(|rt| {
-        dispatch(&rt, cli.command, &out).map_err(|error| Failure { doing, error })
-    });
+    let result = runtime
+        .and_then(|rt| dispatch(&rt, cli.command, &out).map_err(|error| Failure { doing, error }));
     match result {
         Ok(code) => ExitCode::from(code),
         // The reader went away (`walogs cat DIR | head`): nothing more to say to it.

@@ -55,7 +55,8 @@ impl Out {
                 "kind": e.kind(),
                 "message": e.to_string(),
             });
-            if let (Some(serde_json::Value::Object(extra)), Some(doc)) = (extra, doc.as_object_mut())
+            if let (Some(serde_json::Value::Object(extra)), Some(doc)) =
+                (extra, doc.as_object_mut())
             {
                 doc.extend(extra);
             }
@@ -136,7 +137,10 @@ pub fn describe(e: &HostError) -> String {
         HostError::Wal(WalError::LsnOutOfRange { lsn, first, next }) => format!(
             "LSN {} is not in the log, which holds {}",
             lsn.0,
-            range_text(Some(*first).filter(|f| f < next), next.0.checked_sub(1).map(Lsn))
+            range_text(
+                Some(*first).filter(|f| f < next),
+                next.0.checked_sub(1).map(Lsn)
+            )
         ),
         HostError::Wal(WalError::Corrupt { reason }) => format!("the log is damaged: {reason}"),
         HostError::Io { context, source } if context.is_empty() => io_kind_text(source),
@@ -190,7 +194,10 @@ impl EntryJson {
     pub fn new(lsn: Lsn, data: &[u8], base64: bool) -> Self {
         let (encoding, data_text) = match std::str::from_utf8(data) {
             Ok(s) if !base64 => ("utf8", s.to_owned()),
-            _ => ("base64", base64::engine::general_purpose::STANDARD.encode(data)),
+            _ => (
+                "base64",
+                base64::engine::general_purpose::STANDARD.encode(data),
+            ),
         };
         Self {
             lsn: lsn.0,

@@ -68,7 +68,10 @@ fn damage_point(e: &WalError) -> Option<(u32, u64)> {
     let seq = parse_segment_name(name)?;
     let rest = &reason[start..];
     let at = rest.find(" at offset ")? + " at offset ".len();
-    let digits: String = rest[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = rest[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some((seq, digits.parse().ok()?))
 }
 

@@ -25,12 +25,7 @@ pub struct Writer {
 impl Writer {
     /// Opens the log in `dir` with the command's `--durability` and `--max-segment-size`
     /// (or the one remembered for this log); a given segment size is remembered.
-    pub fn open(
-        rt: &Runtime,
-        dir: &Path,
-        write: &WriteArgs,
-        out: &Out,
-    ) -> Result<Self, HostError> {
+    pub fn open(rt: &Runtime, dir: &Path, write: &WriteArgs, out: &Out) -> Result<Self, HostError> {
         let settings = if dir.is_dir() {
             Settings::load(dir)?
         } else {

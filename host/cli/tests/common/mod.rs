@@ -1,13 +1,21 @@
-//! Running the `walogs` binary in tests.
+//! Running the `walogs` binary in tests: the one cargo built, or the one named by
+//! `WALOGS_CLI_UNDER_TEST` (to show that a test fails on an older build).
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The `walogs` command under test.
+pub fn walogs() -> Command {
+    let exe = std::env::var_os("WALOGS_CLI_UNDER_TEST")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_walogs").into());
+    Command::new(exe)
+}
+
 /// Runs `walogs args` with `stdin` as its standard input.
 pub fn run_with(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_walogs"))
+    let mut child = walogs()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -72,9 +80,13 @@ pub fn log_with(dir: &Path, n: usize) {
 /// Flips a byte inside the frame of `lsn` (the entries `entry N` of [`log_with`], one
 /// segment): damage in the middle, with intact frames after it.
 pub fn damage_entry(dir: &Path, lsn: usize) {
+    damage_data(dir, &format!("entry {lsn}"));
+}
+
+/// Flips the first byte of the first entry data `needle` in the first segment.
+pub fn damage_data(dir: &Path, needle: &str) {
     let segment = dir.join("wal-000001.log");
     let mut bytes = std::fs::read(&segment).unwrap();
-    let needle = format!("entry {lsn}");
     let at = bytes
         .windows(needle.len())
         .position(|w| w == needle.as_bytes())
