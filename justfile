@@ -12,6 +12,9 @@ bench-quick:
     cargo run --release -p walogs-cli -- bench --quick
 
 # The main job: the host runs the component on ./demo-wal, crashes it mid-append, recovers.
+# A debug build on purpose: a cold release build of the CLI takes about twice as long (wasmtime
+# with optimizations), and the demo's timing does not matter. `bench` is the one that needs
+# `--release` (and says so when it runs in a debug build).
 demo:
     cargo run --quiet -p walogs-cli -- demo demo-wal
 

@@ -108,10 +108,10 @@ pub fn active_segment(dir: &Path) -> Option<(PathBuf, u64)> {
     let mut best: Option<(u32, PathBuf)> = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(seq) = parse_segment_name(&name) {
-            if best.as_ref().is_none_or(|(b, _)| seq > *b) {
-                best = Some((seq, entry.path()));
-            }
+        if let Some(seq) = parse_segment_name(&name)
+            && best.as_ref().is_none_or(|(b, _)| seq > *b)
+        {
+            best = Some((seq, entry.path()));
         }
     }
     let (_, path) = best?;

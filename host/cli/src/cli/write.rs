@@ -41,13 +41,13 @@ impl Writer {
         }
         let before = Before::measure(dir);
         let mut wal = rt.open_with_config(dir, config)?;
-        if let Some(max) = write.max_segment_size {
-            if settings.max_segment_size != Some(max) {
-                Settings {
-                    max_segment_size: Some(max),
-                }
-                .store(dir)?;
+        if let Some(max) = write.max_segment_size
+            && settings.max_segment_size != Some(max)
+        {
+            Settings {
+                max_segment_size: Some(max),
             }
+            .store(dir)?;
         }
         let tail = Tail::new(wal.tail_state()?, dir, before, false);
         if tail.is_torn() {
