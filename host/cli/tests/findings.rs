@@ -56,6 +56,10 @@ fn read_commands_show_the_intact_prefix_of_a_damaged_log() {
         "1\tentry 1\n2\tentry 2\n"
     );
     assert!(stderr(&cat).contains("damaged"), "{}", stderr(&cat));
+    // Entries past the damage cannot be read: the damage is the answer, not "no such LSN".
+    let past = run(&["cat", d, "--from", "4"]);
+    assert_eq!(past.status.code(), Some(1), "{}", stderr(&past));
+    assert!(stderr(&past).contains("damaged"), "{}", stderr(&past));
 
     let stat = run(&["--json", "stat", d]);
     assert_eq!(stat.status.code(), Some(1));

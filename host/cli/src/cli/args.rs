@@ -249,7 +249,8 @@ pub struct CatArgs {
     /// `base64`, else UTF-8 text where it is that).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// With --format raw: end each entry with a NUL byte instead of a newline.
+    /// End each entry with a NUL byte instead of a newline (with --format raw: binary-safe
+    /// output that `append -0` reads back).
     #[arg(short = '0', long = "null")]
     pub null: bool,
 }

@@ -27,7 +27,14 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
     };
     let iter = match args.from {
         // Before the first entry is where iteration starts anyway.
-        Some(lsn) if first.is_some_and(|f| lsn > f.0) => r.wal.iter_from(Lsn(lsn))?,
+        Some(lsn) if first.is_some_and(|f| lsn > f.0) => match r.wal.iter_from(Lsn(lsn)) {
+            Ok(iter) => iter,
+            // Past the intact prefix of a damaged log: the damage is the answer.
+            Err(HostError::Wal(WalError::LsnOutOfRange { .. })) if r.damage.is_some() => {
+                return Err(HostError::Wal(r.damage.take().expect("checked")));
+            }
+            Err(e) => return Err(e),
+        },
         _ => r.wal.iter()?,
     };
     let mut w = io::BufWriter::new(io::stdout().lock());
@@ -96,23 +103,20 @@ fn write_entry(
         return writeln!(w, "{}", to_json(&entry));
     }
     match args.format {
-        Format::Text => writeln!(w, "{}\t{}", lsn.0, escape_text(data)),
+        Format::Text => write!(w, "{}\t{}", lsn.0, escape_text(data))?,
         Format::Hex => {
             write!(w, "{}\t", lsn.0)?;
             for b in data {
                 write!(w, "{b:02x}")?;
             }
-            writeln!(w)
         }
-        Format::Base64 => writeln!(
+        Format::Base64 => write!(
             w,
             "{}\t{}",
             lsn.0,
             base64::engine::general_purpose::STANDARD.encode(data)
-        ),
-        Format::Raw => {
-            w.write_all(data)?;
-            w.write_all(if args.null { b"\0" } else { b"\n" })
-        }
+        )?,
+        Format::Raw => w.write_all(data)?,
     }
+    w.write_all(if args.null { b"\0" } else { b"\n" })
 }
