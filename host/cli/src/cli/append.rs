@@ -98,11 +98,13 @@ pub fn run(rt: &Runtime, args: AppendArgs, out: &Out) -> Result<u8, HostError> {
         Err((origin, error)) => {
             // What was appended before the failure stays appended (and durable).
             let _ = w.finish();
-            out.note(&format!(
-                "appended {} entries ({}) before {origin} failed",
-                done.count,
-                done.range()
-            ));
+            out.note(&match done.count {
+                0 => format!("nothing was appended before {origin} failed"),
+                n => format!(
+                    "appended {n} entries ({}) before {origin} failed",
+                    done.range()
+                ),
+            });
             let code = exit_code(&error);
             let failure = Failure {
                 doing: format!("append to {} ({origin})", args.dir.display()),

@@ -146,6 +146,18 @@ pub fn describe(e: &HostError) -> String {
         HostError::Io { context, source } if context.is_empty() => io_kind_text(source),
         HostError::Io { context, source } => format!("{context}: {}", io_kind_text(source)),
         HostError::Setup(e) => format!("the walogs component could not be set up: {e}"),
+        // Not the wasm backtrace: what stopped the guest, and the usual cure.
+        HostError::Trap(e) => {
+            let text = format!("{e:#}");
+            let cause = text
+                .find("wasm trap:")
+                .map_or(text.as_str(), |at| &text[at..]);
+            format!(
+                "the walogs component stopped ({}); a guest out of memory stops like this: \
+                 a larger --max-memory may help",
+                cause.lines().next().unwrap_or_default().trim()
+            )
+        }
         other => other.to_string(),
     }
 }
