@@ -148,37 +148,43 @@ fn large_batches_are_split_to_fit_the_guest_memory() {
 #[test]
 fn append_streams_stdin_and_names_the_line_that_failed() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = path(tmp.path());
-    let mut child = walogs()
-        .args(["append", d])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"first\n").unwrap();
-    stdin.flush().unwrap();
-    // The producer is still running: the first line must reach the log anyway.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = run(&["cat", d]);
-        if String::from_utf8_lossy(&out.stdout).contains("first") {
-            break;
+    // One by one, and in batches (a batch is appended when its time is up).
+    for (name, batch) in [("single", None), ("batched", Some("--batch"))] {
+        let dir = tmp.path().join(name);
+        let d = path(&dir);
+        let mut args = vec!["append", d];
+        args.extend(batch);
+        let mut child = walogs()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"first\n").unwrap();
+        stdin.flush().unwrap();
+        // The producer is still running: the first line must reach the log anyway.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = run(&["cat", d]);
+            if String::from_utf8_lossy(&out.stdout).contains("first") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: the first line never reached the log"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(
-            Instant::now() < deadline,
-            "the first line never reached the log"
+        stdin.write_all(b"second\n").unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "appended 2 entries: LSN 1..=2\n"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
-    stdin.write_all(b"second\n").unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "appended 2 entries: LSN 1..=2\n"
-    );
 
     let other = tmp.path().join("other");
     let mut input = b"a\nb\n".to_vec();
