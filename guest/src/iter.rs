@@ -58,9 +58,15 @@ impl WalIter {
             }
             let (name, reader) = self.current.as_mut().expect("a segment is open");
             match reader.next_frame()? {
-                Next::Frame { lsn, data, offset } => {
+                Next::Frame {
+                    lsn, data, offset, ..
+                } => {
                     check_lsn(name, offset, lsn, self.expect)?;
-                    self.expect = Some(lsn + 1);
+                    self.expect = Some(lsn.checked_add(1).ok_or_else(|| {
+                        corrupt(format!(
+                            "{name}: frame at offset {offset} carries LSN {lsn}, the largest there is"
+                        ))
+                    })?);
                     if lsn >= self.skip_below {
                         return Ok(Some((Lsn(lsn), data.to_vec())));
                     }

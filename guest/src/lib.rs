@@ -29,6 +29,7 @@
 mod config;
 #[cfg(any(target_family = "wasm", test))]
 mod crc;
+mod durable;
 mod error;
 mod frame;
 mod iter;
@@ -48,7 +49,7 @@ pub use config::{Durability, WalConfig};
 pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
-pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
+pub use types::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 
 /// The README's Rust examples, compiled and run as doctests.

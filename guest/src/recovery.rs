@@ -1,13 +1,14 @@
 //! Opening a log directory: migration of the v1 layout, the segment index, and the
 //! recovery policy (cut a torn tail, report everything else).
 
+use crate::durable::{self, Anchor, DurablePoint};
 use crate::error::corrupt;
 use crate::reader::FrameReader;
 use crate::scan::{self, Role, SegmentScan};
 use crate::segment::{V1_FILENAME, parse_segment_filename, segment_filename};
 use crate::storage::{OpenMode, Storage};
 use crate::truncate;
-use crate::{Lsn, TailState, VerifyReport, WalConfig, WalError};
+use crate::{Lsn, RecoveryReport, TailState, VerifyReport, WalConfig, WalError};
 
 /// What the log knows about one segment file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,12 @@ pub(crate) struct Recovered {
     pub next_lsn: u64,
     /// What was found at the tail.
     pub tail_state: TailState,
+    /// What was cut, and the durable point relied on.
+    pub report: RecoveryReport,
+    /// Generation of the newest valid durable-point slot, if the sidecar holds one.
+    pub durable_generation: Option<u64>,
+    /// The last frame of the active segment.
+    pub active_anchor: Option<Anchor>,
 }
 
 /// Opens the log in `storage`: the recovery rules of docs/FORMAT.md.
@@ -86,6 +93,9 @@ pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recov
                 segments: Vec::new(),
                 next_lsn: 1,
                 tail_state: TailState::Clean,
+                report: RecoveryReport::default(),
+                durable_generation: None,
+                active_anchor: None,
             });
         }
         storage.open(&segment_filename(1), OpenMode::CreateNew)?;
@@ -103,6 +113,8 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
     // Last LSN of the previous segment when it was read in full, else its first LSN.
     let mut prev_last: Option<u64> = None;
     let mut prev_first: Option<u64> = None;
+    // Bytes of sealed segments from the one that starts at `prev_first` on.
+    let mut bytes_since_prev_first = 0u64;
     for &seq in sealed {
         let name = segment_filename(seq);
         let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, None)?;
@@ -116,6 +128,10 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
             scan::first_lsn(&mut reader, &name)?
         };
         check_order(&name, first_lsn, prev_first)?;
+        if first_lsn.is_some() {
+            bytes_since_prev_first = 0;
+        }
+        bytes_since_prev_first += len;
         prev_first = first_lsn.or(prev_first);
         segments.push(SegMeta {
             seq,
@@ -131,10 +147,31 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
     } else {
         None
     };
-    let tail = scan::scan_segment(&mut reader, &name, expect, Role::Last)?;
+    let sidecar = durable::read(storage)?;
+    let point = confirmed_point(sidecar.map(|(_, p)| p), active_seq, &reader)?;
+    let hint = match (point, prev_first) {
+        (Some(p), _) if p.end == 0 => Some((p.next_lsn, p.next_lsn)),
+        // Each frame takes at least a header, which bounds the LSNs that can follow.
+        (_, Some(first)) => Some((first + 1, first + bytes_since_prev_first / 16)),
+        (_, None) if active_seq == 1 => Some((1, 1)),
+        _ => None,
+    };
+    let role = Role::Last {
+        durable_end: point.map(|p| p.end),
+        hint,
+    };
+    let size = reader.end();
+    let tail = scan::scan_segment(&mut reader, &name, expect, role)?;
     drop(reader);
     check_order(&name, tail.first_lsn, prev_first)?;
     let tail_state = cut_torn_tail(storage, &name, &tail, config)?;
+    let report = RecoveryReport {
+        segment: tail.torn.then_some(active_seq),
+        cut_at: tail.torn.then_some(tail.valid_len),
+        bytes_discarded: if tail.torn { size - tail.valid_len } else { 0 },
+        frames_discarded: tail.discarded_frames,
+        durable_point: point.map(|p| p.end),
+    };
     segments.push(SegMeta {
         seq: active_seq,
         first_lsn: tail.first_lsn,
@@ -143,13 +180,34 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
 
     let next_lsn = match tail.last_lsn {
         Some(last) => last + 1,
-        None => last_lsn_of_sealed(storage, &segments)?.map_or(1, |l| l + 1),
+        // No segment holds an entry: a confirmed durable point still knows the next LSN.
+        None => match last_lsn_of_sealed(storage, &segments)? {
+            Some(last) => last + 1,
+            None => point.map_or(1, |p| p.next_lsn),
+        },
     };
     Ok(Recovered {
         segments,
         next_lsn,
         tail_state,
+        report,
+        durable_generation: sidecar.map(|(generation, _)| generation),
+        active_anchor: tail.last_frame.map(|(offset, crc)| Anchor { offset, crc }),
     })
+}
+
+/// The durable point of the sidecar, if it matches the active segment read by `reader`.
+fn confirmed_point(
+    point: Option<DurablePoint>,
+    active_seq: u32,
+    reader: &FrameReader,
+) -> Result<Option<DurablePoint>, WalError> {
+    let Some(point) = point else {
+        return Ok(None);
+    };
+    Ok(point
+        .confirm(active_seq, reader.end(), reader.file())?
+        .then_some(point))
 }
 
 /// Fails unless a segment starting at `first` may follow one that started at `prev`.

@@ -6,12 +6,14 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::durable::{Anchor, Tracker};
 use crate::frame::{self, check_size, encode_into};
 use crate::recovery::{self, SegMeta};
 use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::truncate;
 use crate::{
-    Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
+    Durability, Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport, WalConfig,
+    WalError, WalIter,
 };
 
 /// The highest segment number the six-digit file name can hold.
@@ -36,6 +38,12 @@ pub struct Wal {
     poisoned: Option<String>,
     /// Reused encoding buffer: one write call per append or batch chunk.
     scratch: Vec<u8>,
+    /// Where the last frame encoded in `scratch` starts.
+    scratch_last: usize,
+    /// What the most recent open cut, and the durable point it relied on.
+    report: RecoveryReport,
+    /// The durable point and its sidecar (`None` when read-only).
+    durable: Option<Tracker>,
 }
 
 impl Wal {
@@ -61,15 +69,23 @@ impl Wal {
         config: WalConfig,
     ) -> Result<Self, WalError> {
         let recovered = recovery::recover(storage.as_ref(), &config)?;
-        let active = match recovered.segments.last() {
+        let (active, durable) = match recovered.segments.last() {
             Some(seg) if !config.read_only => {
                 let mut file = storage.open(&seg.name(), OpenMode::ReadWrite)?;
                 // What recovery found may sit only in the page cache: make it durable,
                 // so that durable_lsn is true from the start.
                 file.sync_data()?;
-                Some(file)
+                let tracker = Tracker::open(
+                    storage.as_ref(),
+                    recovered.durable_generation,
+                    seg.seq,
+                    seg.len,
+                    recovered.active_anchor,
+                    recovered.next_lsn,
+                )?;
+                (Some(file), Some(tracker))
             }
-            _ => None,
+            _ => (None, None),
         };
         Ok(Wal {
             storage,
@@ -81,6 +97,9 @@ impl Wal {
             tail_state: recovered.tail_state,
             poisoned: None,
             scratch: Vec::new(),
+            scratch_last: 0,
+            report: recovered.report,
+            durable,
         })
     }
 
@@ -123,6 +142,7 @@ impl Wal {
                 pending = 0;
                 self.seal_and_start_next()?;
             }
+            self.scratch_last = self.scratch.len();
             encode_into(&mut self.scratch, self.next_lsn + pending, data);
             pending += 1;
         }
@@ -210,6 +230,7 @@ impl Wal {
             self.segments.remove(0);
             deleted += 1;
         }
+        self.record_durable_point(false)?;
         Ok(deleted)
     }
 
@@ -251,8 +272,10 @@ impl Wal {
         match result {
             Ok(reopened) => {
                 let tail_state = self.tail_state;
+                let report = std::mem::take(&mut self.report);
                 *self = reopened;
                 self.tail_state = tail_state;
+                self.report = report;
                 Ok(())
             }
             Err(e) => {
@@ -312,6 +335,20 @@ impl Wal {
     /// The tail state recorded by the most recent open.
     pub fn tail_state(&self) -> TailState {
         self.tail_state
+    }
+
+    /// What the most recent open cut off (bytes and CRC-valid frames of an interrupted
+    /// write) and the durable point it relied on. See docs/FORMAT.md.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = walogs::Wal::open(dir.path())?;
+    /// let report = wal.recovery_report();
+    /// assert_eq!((report.bytes_discarded, report.frames_discarded), (0, 0));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
+    pub fn recovery_report(&self) -> RecoveryReport {
+        self.report.clone()
     }
 
     /// The LSN the next successful append will assign.
@@ -427,6 +464,14 @@ impl Wal {
         self.scratch = scratch;
         self.poison_on_error(written)?;
         let first = self.next_lsn;
+        if let Some(tracker) = &mut self.durable {
+            let at = self.scratch_last;
+            let crc = u32::from_le_bytes(self.scratch[at + 4..at + 8].try_into().expect("4 bytes"));
+            tracker.wrote(Anchor {
+                offset: offset + at as u64,
+                crc,
+            });
+        }
         let active = self.segments.last_mut().expect("active segment");
         active.len += self.scratch.len() as u64;
         active.first_lsn.get_or_insert(first);
@@ -445,6 +490,15 @@ impl Wal {
         let synced = synced.or(Ok(()));
         self.poison_on_error(synced)?;
         self.durable_lsn = self.next_lsn - 1;
+        let (seq, len, next) = (
+            self.active_meta().seq,
+            self.active_meta().len,
+            self.next_lsn,
+        );
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.synced(seq, len, next);
+            self.poison_on_error(recorded)?;
+        }
         Ok(())
     }
 
@@ -476,6 +530,34 @@ impl Wal {
         self.poison_on_error(synced)?;
         self.active = Some(file);
         self.segments.push(seg);
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.rotated(seq, self.next_lsn);
+            self.poison_on_error(recorded)?;
+        }
         Ok(())
+    }
+
+    /// Records the durable point now (see docs/FORMAT.md); `clean` on close.
+    fn record_durable_point(&mut self, clean: bool) -> Result<(), WalError> {
+        let (seq, len) = match (self.segments.last(), &self.active) {
+            (Some(seg), Some(_)) => (seg.seq, seg.len),
+            _ => return Ok(()),
+        };
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.record(seq, clean, len);
+            self.poison_on_error(recorded)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Wal {
+    /// Records a clean close in the durable point, so that bytes a later writer (walogs
+    /// 0.1.0 ignores the sidecar) adds are never taken for this writer's. Errors are
+    /// ignored: a missing clean record only makes the next open rely on less.
+    fn drop(&mut self) {
+        if self.poisoned.is_none() && !self.config.read_only {
+            let _ = self.record_durable_point(true);
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod basic;
 mod compat;
+mod durable;
 mod features;
 mod fuzz;
 mod model;
@@ -42,4 +43,11 @@ walogs_conformance::conformance! {
     compat::a_v1_single_file_log_is_migrated,
     model::random_operation_sequences_match_the_model,
     fuzz::arbitrary_segment_bytes_never_panic,
+    durable::an_out_of_order_batch_after_an_acknowledged_entry_is_cut,
+    durable::out_of_order_unsynced_appends_are_cut,
+    durable::damage_before_the_durable_point_is_corruption,
+    durable::a_durable_point_older_than_0_1_0_appends_never_cuts_them,
+    durable::a_foreign_or_garbage_durable_point_is_ignored,
+    durable::a_torn_durable_point_update_falls_back_to_the_other_slot,
+    durable::walogs_0_1_0_ignores_the_durable_point,
 }
