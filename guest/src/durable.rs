@@ -215,10 +215,12 @@ pub(crate) struct Tracker {
 impl Tracker {
     /// Starts tracking after a writable open: everything in the active segment `seq`
     /// (`len` bytes, last frame `anchor`) is durable and the next LSN is `next_lsn`.
-    /// Records that point.
+    /// Records that point, unless `confirmed` (what recovery found) is already the clean
+    /// record of exactly this state: then an open that writes nothing changes no file.
     pub(crate) fn open(
         storage: &dyn Storage,
         generation: Option<u64>,
+        confirmed: Option<DurablePoint>,
         seq: u32,
         len: u64,
         anchor: Option<Anchor>,
@@ -231,8 +233,29 @@ impl Tracker {
             recorded: None,
             syncs_since: 0,
         };
-        tracker.record(seq, false, len)?;
+        let clean_now = DurablePoint {
+            seq,
+            end: len,
+            anchor,
+            next_lsn,
+            clean: true,
+            written: len,
+        };
+        if confirmed == Some(clean_now) {
+            tracker.recorded = confirmed;
+        } else {
+            tracker.record(seq, false, len)?;
+        }
         Ok(tracker)
+    }
+
+    /// Called before every write to the active segment `seq`: a clean-close record must
+    /// not outlive the first write past it, or a crash would leave bytes it disowns.
+    pub(crate) fn before_write(&mut self, seq: u32) -> io::Result<()> {
+        match self.recorded {
+            Some(point) if point.clean => self.record(seq, false, point.end),
+            _ => Ok(()),
+        }
     }
 
     /// Notes that the frame `anchor` was written at the end of the active segment.

@@ -43,6 +43,8 @@ pub(crate) struct Recovered {
     pub durable_generation: Option<u64>,
     /// The last frame of the active segment.
     pub active_anchor: Option<Anchor>,
+    /// The durable point recovery confirmed against the files.
+    pub confirmed: Option<DurablePoint>,
 }
 
 /// Opens the log in `storage`: the recovery rules of docs/FORMAT.md.
@@ -96,6 +98,7 @@ pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recov
                 report: RecoveryReport::default(),
                 durable_generation: None,
                 active_anchor: None,
+                confirmed: None,
             });
         }
         storage.open(&segment_filename(1), OpenMode::CreateNew)?;
@@ -193,6 +196,7 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
         report,
         durable_generation: sidecar.map(|(generation, _)| generation),
         active_anchor: tail.last_frame.map(|(offset, crc)| Anchor { offset, crc }),
+        confirmed: point,
     })
 }
 

@@ -78,6 +78,7 @@ impl Wal {
                 let tracker = Tracker::open(
                     storage.as_ref(),
                     recovered.durable_generation,
+                    recovered.confirmed,
                     seg.seq,
                     seg.len,
                     recovered.active_anchor,
@@ -458,7 +459,11 @@ impl Wal {
         if count == 0 {
             return Ok(());
         }
-        let offset = self.active_meta().len;
+        let (seq, offset) = (self.active_meta().seq, self.active_meta().len);
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.before_write(seq);
+            self.poison_on_error(recorded)?;
+        }
         let scratch = std::mem::take(&mut self.scratch);
         let written = self.active_file().write_all_at(&scratch, offset);
         self.scratch = scratch;
