@@ -19,11 +19,17 @@ pub(crate) struct SegMeta {
     pub first_lsn: Option<u64>,
     /// Bytes of valid frames (for sealed segments read lazily: the file's size).
     pub len: u64,
+    /// The v1 single file `wal.log` seen by a read-only open, which does not rename it.
+    pub v1: bool,
 }
 
 impl SegMeta {
     pub(crate) fn name(&self) -> String {
-        segment_filename(self.seq)
+        if self.v1 {
+            V1_FILENAME.into()
+        } else {
+            segment_filename(self.seq)
+        }
     }
 }
 
@@ -51,19 +57,20 @@ pub(crate) struct Recovered {
 pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recovered, WalError> {
     let writable = !config.read_only;
     let names = storage.list()?;
+    // A reader sees what a writer would recover: the truncated log when the marker
+    // matches the files, the log as it is otherwise. Only a writer changes the files.
+    let mut view = None;
     if names.iter().any(|n| n == truncate::MARKER) {
-        if !writable {
-            return Err(corrupt(format!(
-                "{}: an interrupted truncation is pending; open the log for writing once to finish it",
-                storage.path().display()
-            )));
+        if writable {
+            truncate::finish_pending(storage)?;
+            return recover(storage, config);
         }
-        truncate::finish_pending(storage)?;
-        return recover(storage, config);
+        view = truncate::pending(storage)?.map(|plan| (plan.seq, plan.cut));
     }
     let mut seqs: Vec<u32> = names
         .iter()
         .filter_map(|n| parse_segment_filename(n))
+        .filter(|&seq| view.is_none_or(|(last, _)| seq <= last))
         .collect();
     seqs.sort_unstable();
     if names.iter().any(|n| n == V1_FILENAME) {
@@ -74,7 +81,8 @@ pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recov
             )));
         }
         if !writable {
-            return Err(WalError::ReadOnly);
+            // Read it where it is: a reader changes nothing.
+            return index(storage, &[1], config, None, true);
         }
         storage.rename(V1_FILENAME, &segment_filename(1))?;
         storage.sync_dir()?;
@@ -105,12 +113,20 @@ pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recov
         storage.sync_dir()?;
         seqs.push(1);
     }
-    index(storage, &seqs, config)
+    index(storage, &seqs, config, view.map(|(_, cut)| cut), false)
 }
 
 /// Builds the segment index, scanning the last segment in full and the sealed ones
 /// lazily (first frame only) unless `verify_on_open` asks for every frame.
-fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Recovered, WalError> {
+/// `active_end`, when set, is where a pending truncation cuts the active segment; `v1`
+/// says the only segment is the v1 file `wal.log` (read-only opens).
+fn index(
+    storage: &dyn Storage,
+    seqs: &[u32],
+    config: &WalConfig,
+    active_end: Option<u64>,
+    v1: bool,
+) -> Result<Recovered, WalError> {
     let (&active_seq, sealed) = seqs.split_last().expect("at least one segment");
     let mut segments = Vec::with_capacity(seqs.len());
     // Last LSN of the previous segment when it was read in full, else its first LSN.
@@ -130,6 +146,13 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
         } else {
             scan::first_lsn(&mut reader, &name)?
         };
+        if first_lsn.is_none() {
+            // Rotation never seals an empty segment: one emptied while later segments
+            // exist lost its entries, and accepting it would let LSNs be reused.
+            return Err(corrupt(format!(
+                "{name} is empty but later segments exist: a sealed segment always holds entries"
+            )));
+        }
         check_order(&name, first_lsn, prev_first)?;
         if first_lsn.is_some() {
             bytes_since_prev_first = 0;
@@ -140,11 +163,16 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
             seq,
             first_lsn,
             len,
+            v1: false,
         });
     }
 
-    let name = segment_filename(active_seq);
-    let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, None)?;
+    let name = if v1 {
+        V1_FILENAME.to_string()
+    } else {
+        segment_filename(active_seq)
+    };
+    let mut reader = FrameReader::new(storage.open(&name, OpenMode::Read)?, active_end)?;
     let expect = if config.verify_on_open {
         prev_last.map(|l| l + 1)
     } else {
@@ -155,7 +183,10 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
     let hint = match (point, prev_first) {
         (Some(p), _) if p.end == 0 => Some((p.next_lsn, p.next_lsn)),
         // Each frame takes at least a header, which bounds the LSNs that can follow.
-        (_, Some(first)) => Some((first + 1, first + bytes_since_prev_first / 16)),
+        (_, Some(first)) => Some((
+            first.saturating_add(1),
+            first.saturating_add(bytes_since_prev_first / 16),
+        )),
         (_, None) if active_seq == 1 => Some((1, 1)),
         _ => None,
     };
@@ -179,6 +210,7 @@ fn index(storage: &dyn Storage, seqs: &[u32], config: &WalConfig) -> Result<Reco
         seq: active_seq,
         first_lsn: tail.first_lsn,
         len: tail.valid_len,
+        v1,
     });
 
     let next_lsn = match tail.last_lsn {

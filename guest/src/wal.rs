@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::durable::{Anchor, Tracker};
 use crate::frame::{self, check_size, encode_into};
@@ -44,6 +44,8 @@ pub struct Wal {
     report: RecoveryReport,
     /// The durable point and its sidecar (`None` when read-only).
     durable: Option<Tracker>,
+    /// The LSN each `truncate_after` kept, shared with live iterators (see [`WalIter`]).
+    truncations: Arc<Mutex<Vec<u64>>>,
 }
 
 impl Wal {
@@ -101,6 +103,7 @@ impl Wal {
             scratch_last: 0,
             report: recovered.report,
             durable,
+            truncations: Arc::default(),
         })
     }
 
@@ -132,6 +135,14 @@ impl Wal {
         self.check_writable()?;
         for entry in entries {
             check_size(entry.as_ref())?;
+        }
+        if self.next_lsn.checked_add(entries.len() as u64).is_none() {
+            // The last LSN, u64::MAX, is never assigned: nothing could follow it.
+            let msg = format!("the LSN space is exhausted (next LSN {})", self.next_lsn);
+            return Err(WalError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                msg,
+            )));
         }
         let start = self.next_lsn;
         self.scratch.clear();
@@ -274,9 +285,14 @@ impl Wal {
             Ok(reopened) => {
                 let tail_state = self.tail_state;
                 let report = std::mem::take(&mut self.report);
+                let truncations = Arc::clone(&self.truncations);
+                if let Ok(mut kept) = truncations.lock() {
+                    kept.push(lsn.0);
+                }
                 *self = reopened;
                 self.tail_state = tail_state;
                 self.report = report;
+                self.truncations = truncations;
                 Ok(())
             }
             Err(e) => {
@@ -327,10 +343,16 @@ impl Wal {
         let plan: VecDeque<_> = self.segments[index.min(self.segments.len())..]
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.seq, (index + i == last).then_some(s.len)))
+            .map(|(i, s)| (s.name(), (index + i == last).then_some(s.len)))
             .collect();
         let expect = self.segments.get(index).and_then(|s| s.first_lsn);
-        WalIter::new(Arc::clone(&self.storage), plan, expect, skip_below)
+        WalIter::new(
+            Arc::clone(&self.storage),
+            plan,
+            expect,
+            skip_below,
+            Arc::clone(&self.truncations),
+        )
     }
 
     /// The tail state recorded by the most recent open.
@@ -528,6 +550,7 @@ impl Wal {
             seq,
             first_lsn: None,
             len: 0,
+            v1: false,
         };
         let created = self.storage.open(&seg.name(), OpenMode::CreateNew);
         let file = self.poison_on_error(created)?;
@@ -563,6 +586,12 @@ impl Drop for Wal {
     fn drop(&mut self) {
         if self.poisoned.is_none() && !self.config.read_only {
             let _ = self.record_durable_point(true);
+        }
+        // Live iterators share the storage: they keep reading, but not the writer's lock.
+        // (A handle replaced by `truncate_after` has no active file and must not release
+        // the lock its successor holds.)
+        if self.active.is_some() {
+            self.storage.close();
         }
     }
 }

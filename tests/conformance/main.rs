@@ -1,6 +1,7 @@
 //! The conformance suite: every body below runs against the native engine
 //! (`native::…`) and against the component in the wasmtime host (`component::…`).
 
+mod adversarial;
 mod basic;
 mod compat;
 mod durable;
@@ -50,4 +51,12 @@ walogs_conformance::conformance! {
     durable::a_foreign_or_garbage_durable_point_is_ignored,
     durable::a_torn_durable_point_update_falls_back_to_the_other_slot,
     durable::walogs_0_1_0_ignores_the_durable_point,
+    adversarial::a_symlinked_segment_is_followed_never_skipped,
+    adversarial::an_empty_sealed_segment_is_corruption,
+    adversarial::a_marker_that_does_not_match_the_files_deletes_nothing,
+    adversarial::a_marker_is_discarded_once_0_1_0_appended_after_it,
+    adversarial::a_matching_marker_is_finished_from_every_intermediate_state,
+    adversarial::a_read_only_open_reads_what_a_writer_would_recover_with_any_marker,
+    adversarial::a_read_only_open_reads_a_v1_log_in_place,
+    adversarial::the_largest_lsn_never_panics_or_wraps,
 }
