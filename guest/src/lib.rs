@@ -35,6 +35,7 @@ mod frame;
 mod iter;
 mod reader;
 mod recovery;
+mod repair;
 mod scan;
 mod segment;
 pub mod storage;
@@ -49,6 +50,7 @@ pub use config::{Durability, WalConfig};
 pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
+pub use repair::{Damage, RepairOptions, RepairReport};
 pub use types::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 
