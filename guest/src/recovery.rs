@@ -215,10 +215,15 @@ fn index(
 
     let next_lsn = match tail.last_lsn {
         Some(last) => last + 1,
-        // No segment holds an entry: a confirmed durable point still knows the next LSN.
+        // No segment holds an entry: the durable point of this segment, even one whose
+        // anchor was the frame just cut, still knows the next LSN (only ever raising it
+        // from 1, so no entry's LSN can be reused).
         None => match last_lsn_of_sealed(storage, &segments)? {
             Some(last) => last + 1,
-            None => point.map_or(1, |p| p.next_lsn),
+            None => sidecar
+                .map(|(_, p)| p)
+                .filter(|p| p.seq == active_seq && p.next_lsn < u64::MAX)
+                .map_or(1, |p| p.next_lsn.max(1)),
         },
     };
     Ok(Recovered {

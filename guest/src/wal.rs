@@ -121,8 +121,9 @@ impl Wal {
     ///
     /// Sizes are checked first: an oversize entry fails the whole batch before anything
     /// is written. A batch that would push the active segment past `max_segment_size`
-    /// fills it up to the limit, rotates, and continues in the new segment. A crash in
-    /// the middle leaves a prefix of the batch, never a hole.
+    /// fills it up to the limit, rotates, and continues in the new segment. After a crash
+    /// in the middle, recovery keeps a prefix of the batch (possibly none of it), never a
+    /// hole: parts a crash persisted out of order are cut at the first missing byte.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;

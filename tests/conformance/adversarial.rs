@@ -366,3 +366,23 @@ pub fn the_largest_lsn_never_panics_or_wraps<B: Backend>() {
     let mut log = open::<B>(dir.path());
     assert_eq!(log.entries().unwrap(), vec![(Lsn(top), b"top".to_vec())]);
 }
+
+/// The only entry left (everything else checkpointed away) is damaged and cut as a torn
+/// tail: nothing in the segments remembers the next LSN, and the log restarted at 1,
+/// reusing LSNs. The durable point remembers it.
+pub fn a_cut_last_entry_does_not_restart_lsns<B: Backend>() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open::<B>(dir.path());
+    fill(&mut log, 5);
+    log.rotate().unwrap();
+    fill(&mut log, 6);
+    assert_eq!(log.checkpoint(Lsn(5)).unwrap(), 1);
+    drop(log);
+    let seg = disk::last_segment(dir.path());
+    let len = disk::len(&seg);
+    disk::flip_byte(&seg, len - 1);
+    let mut log = open::<B>(dir.path());
+    assert_eq!(log.tail_state(), TailState::TruncatedAt(0));
+    assert_eq!(log.next_lsn(), Lsn(7), "LSN 6 was used: the next one is 7");
+    assert_eq!(log.append(b"seven").unwrap(), Lsn(7));
+}

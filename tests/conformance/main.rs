@@ -59,4 +59,5 @@ walogs_conformance::conformance! {
     adversarial::a_read_only_open_reads_what_a_writer_would_recover_with_any_marker,
     adversarial::a_read_only_open_reads_a_v1_log_in_place,
     adversarial::the_largest_lsn_never_panics_or_wraps,
+    adversarial::a_cut_last_entry_does_not_restart_lsns,
 }
