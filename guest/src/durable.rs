@@ -190,7 +190,7 @@ impl Sidecar {
     /// The caller has made everything up to `point.end` durable first.
     pub(crate) fn update(&mut self, point: &DurablePoint) -> io::Result<()> {
         let generation = self.generation + 1;
-        let slot = (generation % 2) as u64 * SLOT_LEN as u64;
+        let slot = (generation % 2) * SLOT_LEN as u64;
         self.file.write_all_at(&point.encode(generation), slot)?;
         self.file.sync_data()?;
         self.generation = generation;

@@ -133,11 +133,11 @@ pub(crate) fn write_marker(storage: &dyn Storage, lsn: u64) -> Result<(), WalErr
     let mut holder = None;
     for &seq in seqs.iter().rev() {
         let file = storage.open(&segment_filename(seq), OpenMode::Read)?;
-        if let Next::Frame { lsn: first, .. } = FrameReader::new(file, None)?.next_frame()? {
-            if first <= lsn {
-                holder = Some(seq);
-                break;
-            }
+        if let Next::Frame { lsn: first, .. } = FrameReader::new(file, None)?.next_frame()?
+            && first <= lsn
+        {
+            holder = Some(seq);
+            break;
         }
     }
     let not_found = || {

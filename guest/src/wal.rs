@@ -279,7 +279,6 @@ impl Wal {
         self.active = None;
         let storage = Arc::clone(&self.storage);
         let result = truncate::write_marker(storage.as_ref(), lsn.0)
-            .map_err(WalError::from)
             .and_then(|()| truncate::finish_pending(storage.as_ref()))
             .and_then(|()| Wal::open_with_storage(Arc::clone(&storage), self.config.clone()));
         match result {
