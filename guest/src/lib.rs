@@ -31,6 +31,7 @@ mod config;
 mod crc;
 mod durable;
 mod error;
+pub mod format;
 mod frame;
 mod iter;
 mod reader;
