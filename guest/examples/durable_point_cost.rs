@@ -1,7 +1,7 @@
 //! What the durable point costs durable appends: the same appends, in the same run, with
 //! the sidecar's writes and syncs reaching the disk and with them turned into no-ops.
 //!
-//! `cargo run --release -p walogs --example durable_point_cost -- [turns] [appends per turn] [bytes]`
+//! `cargo run --release -p walogs --example durable_point_cost -- [turns] [appends per turn] [bytes] [1: create the inert log first]`
 
 use std::io;
 use std::path::Path;
@@ -99,8 +99,16 @@ fn main() {
     let data = vec![0x5A; bytes];
     // Both logs stay open and take turns, chunk by chunk, in alternating order, so that
     // the disk's drift (fdatasync latency varies a lot over seconds) hits both alike.
-    let (_a, mut with_log) = open(false);
-    let (_b, mut without_log) = open(true);
+    // Which log is created first (4th argument 1: the inert one), to rule out placement.
+    let (_a, mut with_log, _b, mut without_log) = if args.get(3) == Some(&1) {
+        let (b, without_log) = open(true);
+        let (a, with_log) = open(false);
+        (a, with_log, b, without_log)
+    } else {
+        let (a, with_log) = open(false);
+        let (b, without_log) = open(true);
+        (a, with_log, b, without_log)
+    };
     let (mut with, mut without) = (Duration::ZERO, Duration::ZERO);
     let mut ratios = Vec::with_capacity(chunks);
     for i in 0..chunks {

@@ -205,6 +205,7 @@ fn index(
         bytes_discarded: if tail.torn { size - tail.valid_len } else { 0 },
         frames_discarded: tail.discarded_frames,
         durable_point: point.map(|p| p.end),
+        durable_next_lsn: point.map(|p| Lsn(p.next_lsn)),
     };
     segments.push(SegMeta {
         seq: active_seq,

@@ -89,4 +89,8 @@ pub struct RecoveryReport {
     /// acknowledged entries only. `None` when the log has no durable point that matches
     /// its files (a log written by walogs 0.1.0, or changed since the point was recorded).
     pub durable_point: Option<u64>,
+    /// The LSN of the first entry past the durable point: entries from it on were not
+    /// known durable to the point, the window in which damage to acknowledged data cannot
+    /// be told from an interrupted write (docs/FORMAT.md). `None` without a durable point.
+    pub durable_next_lsn: Option<Lsn>,
 }

@@ -33,21 +33,13 @@ pub(crate) fn restore(dir: &Path, files: &[(String, Vec<u8>)]) {
     }
 }
 
-/// `before`, with `after` written over it only in the byte ranges of `kept`: what the
-/// disk holds when only those parts of an unsynced write reached it (lost parts of a
-/// grown file read as zeros).
-fn persisted(before: &[u8], after: &[u8], kept: &[std::ops::Range<usize>]) -> Vec<u8> {
-    let end = kept
-        .iter()
-        .map(|r| r.end)
-        .max()
-        .unwrap_or(0)
-        .max(before.len());
+/// `before`, with `after` written over it only in the byte range `kept`: what the disk
+/// holds when only that part of an unsynced write reached it (lost parts of a grown file
+/// read as zeros).
+fn persisted(before: &[u8], after: &[u8], kept: std::ops::Range<usize>) -> Vec<u8> {
     let mut out = before.to_vec();
-    out.resize(end, 0);
-    for r in kept {
-        out[r.clone()].copy_from_slice(&after[r.clone()]);
-    }
+    out.resize(kept.end.max(before.len()), 0);
+    out[kept.clone()].copy_from_slice(&after[kept]);
     out
 }
 
@@ -72,7 +64,7 @@ pub fn an_out_of_order_batch_after_an_acknowledged_entry_is_cut<B: Backend>() {
     let crashed = tempfile::tempdir().unwrap();
     restore(crashed.path(), &at_crash);
     let seg = disk::segment(crashed.path(), 1);
-    fs::write(&seg, persisted(&written[..116], &written, &[2106..4096])).unwrap();
+    fs::write(&seg, persisted(&written[..116], &written, 2106..4096)).unwrap();
     let mut log = open::<B>(crashed.path());
     assert_eq!(log.tail_state(), TailState::TruncatedAt(116));
     assert_eq!(log.entries().unwrap(), vec![(Lsn(1), entry(b'a', 100))]);
@@ -101,7 +93,7 @@ pub fn out_of_order_unsynced_appends_are_cut<B: Backend>() {
     restore(crashed.path(), &at_crash);
     let seg = disk::segment(crashed.path(), 1);
     let second = 116 + 1016..written.len();
-    fs::write(&seg, persisted(&written[..116], &written, &[second])).unwrap();
+    fs::write(&seg, persisted(&written[..116], &written, second)).unwrap();
     let mut log = B::open(crashed.path(), config).unwrap();
     assert_eq!(log.tail_state(), TailState::TruncatedAt(116));
     assert_eq!(log.entries().unwrap(), vec![(Lsn(1), entry(b'a', 100))]);

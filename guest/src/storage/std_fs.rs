@@ -30,9 +30,7 @@ impl StdStorage {
     pub fn open_writer(dir: &Path) -> Result<Self, WalError> {
         Self::check_path(dir)?;
         match std::fs::metadata(dir) {
-            Ok(meta) if !meta.is_dir() => {
-                return Err(WalError::NotADirectory { path: dir.into() });
-            }
+            Ok(meta) if !meta.is_dir() => return Err(not_a_directory(dir)),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 create_dir_durably(dir, &mut |parent| File::open(parent)?.sync_all())?;
@@ -51,7 +49,7 @@ impl StdStorage {
         Self::check_path(dir)?;
         let meta = std::fs::metadata(dir)?;
         if !meta.is_dir() {
-            return Err(WalError::NotADirectory { path: dir.into() });
+            return Err(not_a_directory(dir));
         }
         Ok(Self {
             dir: dir.into(),
@@ -68,6 +66,13 @@ impl StdStorage {
         }
         Ok(())
     }
+}
+
+/// What walogs 0.1.0 returned for a path that is not a directory: an [`io::Error`] (its
+/// kind `NotADirectory`), which 0.1.0's own tests expect.
+fn not_a_directory(dir: &Path) -> WalError {
+    let msg = format!("not a directory: {}", dir.display());
+    WalError::Io(io::Error::new(io::ErrorKind::NotADirectory, msg))
 }
 
 /// Creates `dir` and every missing parent, top down, calling `sync_parent` on the parent
