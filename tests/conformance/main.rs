@@ -1,8 +1,10 @@
 //! The conformance suite: every body below runs against the native engine
 //! (`native::…`) and against the component in the wasmtime host (`component::…`).
 
+mod adversarial;
 mod basic;
 mod compat;
+mod durable;
 mod features;
 mod fuzz;
 mod model;
@@ -42,4 +44,20 @@ walogs_conformance::conformance! {
     compat::a_v1_single_file_log_is_migrated,
     model::random_operation_sequences_match_the_model,
     fuzz::arbitrary_segment_bytes_never_panic,
+    durable::an_out_of_order_batch_after_an_acknowledged_entry_is_cut,
+    durable::out_of_order_unsynced_appends_are_cut,
+    durable::damage_before_the_durable_point_is_corruption,
+    durable::a_durable_point_older_than_0_1_0_appends_never_cuts_them,
+    durable::a_foreign_or_garbage_durable_point_is_ignored,
+    durable::a_torn_durable_point_update_falls_back_to_the_other_slot,
+    durable::walogs_0_1_0_ignores_the_durable_point,
+    adversarial::a_symlinked_segment_is_followed_never_skipped,
+    adversarial::an_empty_sealed_segment_is_corruption,
+    adversarial::a_marker_that_does_not_match_the_files_deletes_nothing,
+    adversarial::a_marker_is_discarded_once_0_1_0_appended_after_it,
+    adversarial::a_matching_marker_is_finished_from_every_intermediate_state,
+    adversarial::a_read_only_open_reads_what_a_writer_would_recover_with_any_marker,
+    adversarial::a_read_only_open_reads_a_v1_log_in_place,
+    adversarial::the_largest_lsn_never_panics_or_wraps,
+    adversarial::a_cut_last_entry_does_not_restart_lsns,
 }

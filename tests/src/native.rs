@@ -148,6 +148,9 @@ impl Storage for Faulty {
         self.faults.sync()?;
         self.inner.sync_dir()
     }
+    fn close(&self) {
+        self.inner.close()
+    }
 }
 
 #[derive(Debug)]
