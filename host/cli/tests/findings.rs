@@ -82,9 +82,23 @@ fn read_commands_show_the_intact_prefix_of_a_damaged_log() {
     let before = std::fs::read(tmp.path().join("wal-000001.log")).unwrap();
     assert_eq!(run(&["append", d, "x"]).status.code(), Some(1));
     assert_eq!(run(&["truncate", d, "1"]).status.code(), Some(1));
+    let segment = || std::fs::read(tmp.path().join("wal-000001.log")).unwrap();
+    assert_eq!(segment(), before);
+
+    // `repair --dry-run` says what would go; `repair` cuts it into a quarantine file.
+    let dry = run(&["repair", d, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
+    assert_eq!(segment(), before);
+    let repaired = json(&["--json", "repair", d]);
+    let kept = (
+        repaired["kept_up_to"].as_u64(),
+        repaired["applied"].as_bool(),
+    );
+    assert_eq!(kept, (Some(2), Some(true)), "{repaired}");
+    assert_eq!(ok(&["cat", d]), "1\tentry 1\n2\tentry 2\n");
     assert_eq!(
-        std::fs::read(tmp.path().join("wal-000001.log")).unwrap(),
-        before
+        ok(&["append", d, "after repair"]),
+        "appended 1 entry: LSN 3\n"
     );
 }
 

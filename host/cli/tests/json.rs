@@ -87,6 +87,7 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
         &["demo", "a", "b"],
         &["bench", "--frobnicate"],
         &["crash-test", "--replay", "not-a-case"],
+        &["repair"],
         &["no-such-command"],
     ] {
         let doc = &all_json(args, b"", 2)[0];
@@ -104,6 +105,7 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
         &["append", d, "x"],
         &["checkpoint", d, "1"],
         &["truncate", d, "1"],
+        &["repair", d, "--dry-run"],
     ] {
         let mut full = vec!["--json"];
         full.extend_from_slice(args);
@@ -111,6 +113,15 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(json_lines(&out).len(), 1, "{args:?}");
     }
+    let repaired = &all_json(&["repair", d], b"", 0)[0];
+    assert_eq!(
+        (
+            repaired["applied"].as_bool(),
+            repaired["kept_up_to"].as_u64()
+        ),
+        (Some(true), Some(1))
+    );
+    all_json(&["repair", path(&tmp.path().join("no-log"))], b"", 4);
     std::fs::write(demo.join("mine.txt"), b"not the demo's").unwrap();
     all_json(&["demo", path(&demo)], b"", 4);
     let file = tmp.path().join("a-file");
@@ -146,6 +157,7 @@ fn every_subcommand_prints_json_on_success_usage_error_damage_and_closed_pipe() 
         &["append", f, "x"],
         &["checkpoint", f, "1"],
         &["truncate", f, "3"],
+        &["repair", f],
         &["demo", path(&tmp.path().join("demo2"))],
         &bench[..],
     ] {

@@ -61,6 +61,8 @@ const CHECKPOINT_EXAMPLES: &str = "Examples:\n  walogs checkpoint ./wal 5000";
 const TRUNCATE_EXAMPLES: &str = "Examples:\n  walogs truncate ./wal 41";
 const VERIFY_EXAMPLES: &str = "Examples:\n  walogs verify ./wal && echo intact
   walogs verify ./wal --json";
+const REPAIR_EXAMPLES: &str = "Examples:\n  walogs repair ./wal --dry-run
+  walogs repair ./wal && walogs verify ./wal";
 const BENCH_EXAMPLES: &str = "Examples:\n  walogs bench --quick
   walogs bench --only durable --json
   walogs bench --plot docs/bench.png";
@@ -120,6 +122,17 @@ pub enum Command {
         /// The log directory (must hold a log).
         dir: PathBuf,
     },
+    /// Cut a damaged log at its first damage; every removed byte goes to a quarantine file
+    /// in DIR (nothing is deleted). Runs the native engine.
+    #[command(after_help = REPAIR_EXAMPLES)]
+    Repair {
+        /// The log directory (must hold a log).
+        dir: PathBuf,
+        /// Only report the damage and what a repair would remove; change nothing (exit
+        /// code 1 when there is damage).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Benchmark walogs (native and component) against raw disk loops and its peers.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -140,6 +153,7 @@ impl Command {
             Self::Checkpoint { dir, .. } => ("checkpoint", Some(dir)),
             Self::Truncate { dir, .. } => ("truncate", Some(dir)),
             Self::Verify { dir } => ("verify", Some(dir)),
+            Self::Repair { dir, .. } => ("repair", Some(dir)),
             Self::Bench(_) => ("bench", None),
             Self::CrashTest(_) => ("crash-test", None),
         };

@@ -152,6 +152,7 @@ fn prepare(dir: &Path) -> Result<(), HostError> {
         let ours = |n: &String| {
             n == DEMO_MARKER
                 || n == walogs::format::LOCK_FILENAME
+                || super::logdir::ENGINE_FILES.contains(&n.as_str())
                 || walogs::format::parse_segment_name(n).is_some()
         };
         if !names.is_empty() {

@@ -9,8 +9,9 @@ use walogs_host::HostError;
 
 use super::settings::SETTINGS_FILE;
 
-/// The engine's marker of an interrupted truncation (docs/FORMAT.md).
-const TRUNCATE_MARKER: &str = "TRUNCATE";
+/// The engine's own files besides segments (docs/FORMAT.md): the marker of an interrupted
+/// truncation and the durable-point sidecar.
+pub const ENGINE_FILES: [&str; 2] = ["TRUNCATE", "DURABLE"];
 
 /// What a directory holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub fn inspect(dir: &Path) -> Result<Holds, HostError> {
 
 /// Whether a file name is one of the log's own.
 fn is_log_file(name: &str) -> bool {
-    parse_segment_name(name).is_some() || name == V1_FILENAME || name == TRUNCATE_MARKER
+    parse_segment_name(name).is_some() || name == V1_FILENAME || ENGINE_FILES.contains(&name)
 }
 
 /// A refusal to use the directory the command names (exit code 4); the message that

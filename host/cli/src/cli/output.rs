@@ -142,7 +142,10 @@ pub fn describe(e: &HostError) -> String {
                 next.0.checked_sub(1).map(Lsn)
             )
         ),
-        HostError::Wal(WalError::Corrupt { reason }) => format!("the log is damaged: {reason}"),
+        HostError::Wal(WalError::Corrupt { reason }) => format!(
+            "the log is damaged: {reason} (`walogs repair` cuts the damage off, keeping every \
+             removed byte in a quarantine file)"
+        ),
         HostError::Io { context, source } if context.is_empty() => io_kind_text(source),
         HostError::Io { context, source } => format!("{context}: {}", io_kind_text(source)),
         HostError::Setup(e) => format!("the walogs component could not be set up: {e}"),
