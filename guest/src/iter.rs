@@ -26,6 +26,8 @@ pub struct WalIter {
     expect: Option<u64>,
     /// Frames below this LSN are checked but not yielded.
     skip_below: u64,
+    /// The iterator ends after this LSN (`u64::MAX`: at the end of the files).
+    stop_after: u64,
     done: bool,
 }
 
@@ -42,8 +44,15 @@ impl WalIter {
             current: None,
             expect,
             skip_below,
+            stop_after: u64::MAX,
             done: false,
         }
+    }
+
+    /// Ends the iteration after `lsn`: what a reader of durable entries only wants.
+    pub(crate) fn stop_after(mut self, lsn: u64) -> Self {
+        self.stop_after = lsn;
+        self
     }
 
     fn advance(&mut self) -> Result<Option<(Lsn, Vec<u8>)>, WalError> {
@@ -61,6 +70,9 @@ impl WalIter {
                 Next::Frame { lsn, data, offset } => {
                     check_lsn(name, offset, lsn, self.expect)?;
                     self.expect = Some(lsn + 1);
+                    if lsn > self.stop_after {
+                        return Ok(None);
+                    }
                     if lsn >= self.skip_below {
                         return Ok(Some((Lsn(lsn), data.to_vec())));
                     }

@@ -36,6 +36,7 @@ mod reader;
 mod recovery;
 mod scan;
 mod segment;
+mod shared;
 pub mod storage;
 mod truncate;
 mod types;
@@ -48,6 +49,7 @@ pub use config::{Durability, WalConfig};
 pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
+pub use shared::{DEFAULT_MAX_GROUP_BYTES, Follow, SharedWal};
 pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 

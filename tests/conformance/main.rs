@@ -3,6 +3,7 @@
 
 mod basic;
 mod compat;
+mod concurrent;
 mod features;
 mod fuzz;
 mod model;
@@ -42,4 +43,13 @@ walogs_conformance::conformance! {
     compat::a_v1_single_file_log_is_migrated,
     model::random_operation_sequences_match_the_model,
     fuzz::arbitrary_segment_bytes_never_panic,
+}
+
+walogs_conformance::shared_conformance! {
+    native_shared => walogs_conformance::Native;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
 }
