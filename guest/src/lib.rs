@@ -49,7 +49,9 @@ pub use config::{Durability, WalConfig};
 pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
-pub use shared::{DEFAULT_MAX_GROUP_BYTES, Follow, SharedWal};
+pub use shared::{
+    DEFAULT_MAX_GROUP_BYTES, Follow, LogShape, LogWriter, SharedLog, SharedSetup, SharedWal,
+};
 pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 

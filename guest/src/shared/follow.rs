@@ -3,7 +3,7 @@
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::group::Hub;
+use super::hub::Hub;
 use super::view::View;
 use crate::error::corrupt;
 use crate::reader::{FrameReader, Next};
@@ -15,7 +15,7 @@ use crate::{Lsn, WalError};
 /// A reader that follows a log: it yields every durable entry from its starting LSN on,
 /// in order, then blocks until a group commit makes more durable.
 ///
-/// Returned by [`crate::SharedWal::follow`]. It reads through its own file handles, moves
+/// Returned by [`crate::SharedLog::follow`]. It reads through its own file handles, moves
 /// across rotations by itself, and never yields an entry that is not durable. It never
 /// skips silently:
 ///
@@ -26,7 +26,7 @@ use crate::{Lsn, WalError};
 /// - a poisoned log, once the follower has read every durable entry, is
 ///   [`WalError::Poisoned`].
 ///
-/// After an error the iterator ends. When every `SharedWal` handle of the log has been
+/// After an error the iterator ends. When every handle of the log has been
 /// dropped, it ends too ([`Follow::is_closed`]) rather than wait forever.
 ///
 /// ```
@@ -100,7 +100,7 @@ impl Follow {
         Lsn(self.next)
     }
 
-    /// Whether the log was closed (every `SharedWal` handle dropped) and every durable
+    /// Whether the log was closed (every handle dropped) and every durable
     /// entry has been read: nothing more will come.
     pub fn is_closed(&self) -> bool {
         self.closed

@@ -1,125 +1,122 @@
 //! Group commit: producers queue their entries; whoever finds no group in flight leads the
-//! next one — it takes everything queued (up to a byte cap), writes it with one write call
-//! and one fdatasync, and hands every member its LSNs. While a group is in flight the next
-//! one gathers in the queue, so a sync never holds the lock producers need to enqueue.
+//! next one — it takes everything queued (up to a byte cap), writes it with one
+//! [`LogWriter::append_batch`] (one write call and one fdatasync), and hands every member
+//! its LSNs. While a group is in flight the next one gathers in the queue: a sync never
+//! holds the lock producers need to enqueue.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::view::View;
-use crate::storage::Storage;
-use crate::{Lsn, LsnRange, Wal, WalError};
+use super::hub::Hub;
+use super::writer::LogWriter;
+use crate::{Lsn, LsnRange, WalError};
 
-/// The state producers and followers share, behind one mutex.
+/// The producers' queue, with its own mutex and condition variable.
 #[derive(Debug)]
-pub(crate) struct Hub {
-    state: Mutex<HubState>,
-    /// Signalled when a group finishes: producers wait on it.
+pub(crate) struct GroupQueue<E> {
+    state: Mutex<QueueState<E>>,
+    /// Signalled when a group finishes.
     group_done: Condvar,
-    /// Signalled when a new view is published: followers wait on it.
-    pub view_changed: Condvar,
 }
 
 /// One producer's entries, waiting for a leader.
 #[derive(Debug)]
-pub(crate) struct Member {
+struct Member {
     ticket: u64,
     entries: Vec<Vec<u8>>,
     bytes: usize,
 }
 
-/// Everything behind the hub's mutex.
 #[derive(Debug)]
-pub(crate) struct HubState {
+struct QueueState<E> {
     queue: VecDeque<Member>,
     /// Whether a leader is writing a group right now.
     leading: bool,
     next_ticket: u64,
     /// Outcomes of finished members, by ticket, until their producer collects them.
-    results: HashMap<u64, Result<LsnRange, WalError>>,
-    /// Set by the first failed write or sync; every later call fails.
-    pub poisoned: Option<String>,
-    /// The log's shape for readers, replaced after every change.
-    pub view: Arc<View>,
-    /// The log's files, for followers; `None` once every `SharedWal` handle is gone.
-    pub storage: Option<Arc<dyn Storage>>,
-    /// The LSN each `truncate_after` cut after, oldest first.
-    pub truncations: Vec<u64>,
+    results: HashMap<u64, Result<LsnRange, E>>,
+    /// Set by the first failure that poisoned the log; every later call fails.
+    poisoned: Option<String>,
 }
 
-impl Hub {
-    /// The hub of a log handed over as `wal`.
-    pub fn new(wal: &Wal) -> Hub {
-        Hub {
-            state: Mutex::new(HubState {
+impl<E> QueueState<E> {
+    /// Fails every member still queued with `Poisoned`: no later group will run.
+    fn fail_queued(&mut self)
+    where
+        E: From<WalError>,
+    {
+        let cause = self.poisoned.clone().unwrap_or_default();
+        while let Some(member) = self.queue.pop_front() {
+            let poisoned = WalError::Poisoned {
+                cause: cause.clone(),
+            };
+            self.results.insert(member.ticket, Err(poisoned.into()));
+        }
+    }
+}
+
+/// `Poisoned` with `cause`.
+pub(crate) fn poisoned(cause: &str) -> WalError {
+    WalError::Poisoned {
+        cause: cause.to_owned(),
+    }
+}
+
+impl<E: From<WalError>> GroupQueue<E> {
+    /// An empty queue, poisoned from the start if `poisoned` is set.
+    pub fn new(poisoned: Option<String>) -> Self {
+        GroupQueue {
+            state: Mutex::new(QueueState {
                 queue: VecDeque::new(),
                 leading: false,
                 next_ticket: 0,
                 results: HashMap::new(),
-                poisoned: wal.poison_cause().map(str::to_owned),
-                view: Arc::new(View::of(wal, 0)),
-                storage: Some(Arc::clone(wal.storage())),
-                truncations: Vec::new(),
+                poisoned,
             }),
             group_done: Condvar::new(),
-            view_changed: Condvar::new(),
         }
     }
 
-    /// Locks the state. A panic elsewhere never leaves it half-changed (see `GroupGuard`),
-    /// so a poisoned mutex is used as is.
-    pub fn lock(&self) -> MutexGuard<'_, HubState> {
+    fn lock(&self) -> MutexGuard<'_, QueueState<E>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for a group to finish.
-    fn wait_group<'a>(&self, state: MutexGuard<'a, HubState>) -> MutexGuard<'a, HubState> {
-        self.group_done
-            .wait(state)
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Publishes the shape of `wal` (call while holding the log's lock, so that views are
-    /// published in the order the changes happened) and records a poisoning.
-    pub fn publish(&self, state: &mut HubState, wal: &Wal) {
-        if let (None, Some(cause)) = (&state.poisoned, wal.poison_cause()) {
-            state.poisoned = Some(cause.to_owned());
-        }
-        state.view = Arc::new(View::of(wal, state.view.version + 1));
-        self.view_changed.notify_all();
-    }
-}
-
-impl HubState {
-    /// `Poisoned` once the handle is.
-    pub fn check_poisoned(&self) -> Result<(), WalError> {
-        match &self.poisoned {
-            Some(cause) => Err(WalError::Poisoned {
-                cause: cause.clone(),
-            }),
+    /// `Poisoned` once the log is.
+    pub fn check_poisoned(&self) -> Result<(), E> {
+        match &self.lock().poisoned {
+            Some(cause) => Err(poisoned(cause).into()),
             None => Ok(()),
         }
     }
+
+    /// Marks the log poisoned (an operation outside a group failed it) and fails
+    /// everyone queued.
+    pub fn poison(&self, cause: String) {
+        let mut state = self.lock();
+        state.poisoned.get_or_insert(cause);
+        state.fail_queued();
+        drop(state);
+        self.group_done.notify_all();
+    }
 }
 
-/// How a producer's entries reach the log.
-pub(crate) struct Committer<'a> {
+/// How a producer's entries reach the writer.
+pub(crate) struct Committer<'a, W: LogWriter> {
+    pub queue: &'a GroupQueue<W::Error>,
+    pub writer: &'a Mutex<W>,
     pub hub: &'a Hub,
-    pub wal: &'a Mutex<Wal>,
     pub max_group_bytes: usize,
 }
 
-impl Committer<'_> {
-    fn lock_wal(&self) -> MutexGuard<'_, Wal> {
-        self.wal.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
+impl<W: LogWriter> Committer<'_, W> {
     /// Appends `entries` as one contiguous run and returns their LSNs once the group that
     /// carried them is durable (under `Durability::Always`).
-    pub fn commit<T: AsRef<[u8]>>(&self, entries: &[T]) -> Result<LsnRange, WalError> {
-        let mut state = self.hub.lock();
-        state.check_poisoned()?;
+    pub fn commit<T: AsRef<[u8]>>(&self, entries: &[T]) -> Result<LsnRange, W::Error> {
+        let mut state = self.queue.lock();
+        if let Some(cause) = &state.poisoned {
+            return Err(poisoned(cause).into());
+        }
         if !state.leading && state.queue.is_empty() {
             // Nobody else is here: lead a group of one, straight from the caller's slices.
             state.leading = true;
@@ -146,18 +143,22 @@ impl Committer<'_> {
                 drop(state);
                 // Our own outcome, if we were in the group, is in `results` afterwards.
                 let _ = self.run_group(&[], group);
-                state = self.hub.lock();
+                state = self.queue.lock();
                 continue;
             }
-            state = self.hub.wait_group(state);
+            state = self
+                .queue
+                .group_done
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
-    /// Writes `own` then every member's entries with one batch append (one write call and,
-    /// under `Durability::Always`, one fdatasync), and settles every member. Returns the
-    /// outcome for `own`. Called with `leading` set; clears it.
-    fn run_group(&self, own: &[&[u8]], members: Vec<Member>) -> Result<LsnRange, WalError> {
+    /// Writes `own` then every member's entries with one batch append and settles every
+    /// member; returns the outcome for `own`. Called with `leading` set; clears it.
+    fn run_group(&self, own: &[&[u8]], members: Vec<Member>) -> Result<LsnRange, W::Error> {
         let mut guard = GroupGuard {
+            queue: self.queue,
             hub: self.hub,
             tickets: members.iter().map(|m| m.ticket).collect(),
         };
@@ -170,11 +171,14 @@ impl Committer<'_> {
                     .flat_map(|m| m.entries.iter().map(Vec::as_slice)),
             )
             .collect();
-        let mut wal = self.lock_wal();
-        let result = wal.append_batch(&slices);
-        let mut state = self.hub.lock();
-        self.hub.publish(&mut state, &wal);
-        drop(wal);
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = writer.append_batch(&slices);
+        let poisoned = publish(self.hub, &mut *writer);
+        drop(writer);
+        let mut state = self.queue.lock();
+        if let (None, Some(cause)) = (&state.poisoned, poisoned) {
+            state.poisoned = Some(cause);
+        }
         let own_result = match result {
             Ok(range) => {
                 let mut next = range.start.0 + own.len() as u64;
@@ -194,22 +198,35 @@ impl Committer<'_> {
             }
             Err(e) => {
                 for member in &members {
-                    state.results.insert(member.ticket, Err(duplicate(&e)));
-                }
-                // A failed write or sync poisoned the log (and, through `publish`, the
-                // hub): nothing queued behind this group will be written.
-                if state.poisoned.is_some() {
-                    fail_queued(&mut state);
+                    state.results.insert(member.ticket, Err(W::duplicate(&e)));
                 }
                 Err(e)
             }
         };
+        if state.poisoned.is_some() {
+            // A failed write or sync: nothing queued behind this group will be written.
+            state.fail_queued();
+        }
         state.leading = false;
         guard.tickets.clear();
         drop(state);
-        self.hub.group_done.notify_all();
+        self.queue.group_done.notify_all();
         own_result
     }
+}
+
+/// Publishes the writer's shape to the readers; returns what poisoned the writer, if
+/// anything did (a writer whose shape cannot be read is poisoned too).
+pub(crate) fn publish<W: LogWriter>(hub: &Hub, writer: &mut W) -> Option<String> {
+    let (shape, mut poisoned) = match writer.shape() {
+        Ok(shape) => (Some(shape), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    if poisoned.is_none() {
+        poisoned = writer.poisoned();
+    }
+    hub.publish(shape, poisoned.clone());
+    poisoned
 }
 
 /// Takes members from the front of `queue` while their entries fit in `max_bytes`; the
@@ -227,46 +244,33 @@ fn take_group(queue: &mut VecDeque<Member>, max_bytes: usize) -> Vec<Member> {
     group
 }
 
-/// Fails every member still queued with `Poisoned`: no later group will run.
-fn fail_queued(state: &mut HubState) {
-    let cause = state.poisoned.clone().unwrap_or_default();
-    while let Some(member) = state.queue.pop_front() {
-        let poisoned = WalError::Poisoned {
-            cause: cause.clone(),
-        };
-        state.results.insert(member.ticket, Err(poisoned));
-    }
-}
-
-/// Settles a group whose leader panicked: its members fail and the handle is poisoned,
-/// so that nobody waits for a group that will never finish.
-struct GroupGuard<'a> {
+/// Settles a group whose leader panicked: its members fail and the log is poisoned, so
+/// that nobody waits for a group that will never finish.
+struct GroupGuard<'a, E: From<WalError>> {
+    queue: &'a GroupQueue<E>,
     hub: &'a Hub,
     /// Members not settled yet; empty once the group finished normally.
     tickets: Vec<u64>,
 }
 
-impl Drop for GroupGuard<'_> {
+impl<E: From<WalError>> Drop for GroupGuard<'_, E> {
     fn drop(&mut self) {
         if self.tickets.is_empty() && !std::thread::panicking() {
             return;
         }
-        let mut state = self.hub.lock();
-        if state.leading || !self.tickets.is_empty() {
-            let cause = "a group commit's leader panicked".to_owned();
+        let cause = "a group commit's leader panicked".to_owned();
+        let mut state = self.queue.lock();
+        if state.leading {
             state.poisoned.get_or_insert(cause.clone());
             for ticket in self.tickets.drain(..) {
-                let poisoned = WalError::Poisoned {
-                    cause: cause.clone(),
-                };
-                state.results.insert(ticket, Err(poisoned));
+                state.results.insert(ticket, Err(poisoned(&cause).into()));
             }
-            fail_queued(&mut state);
+            state.fail_queued();
             state.leading = false;
         }
         drop(state);
-        self.hub.group_done.notify_all();
-        self.hub.view_changed.notify_all();
+        self.queue.group_done.notify_all();
+        self.hub.publish(None, Some(cause));
     }
 }
 
@@ -283,9 +287,7 @@ pub(crate) fn duplicate(e: &WalError) -> WalError {
             reason: reason.clone(),
         },
         WalError::Locked { dir } => WalError::Locked { dir: dir.clone() },
-        WalError::Poisoned { cause } => WalError::Poisoned {
-            cause: cause.clone(),
-        },
+        WalError::Poisoned { cause } => poisoned(cause),
         WalError::LsnOutOfRange { lsn, first, next } => WalError::LsnOutOfRange {
             lsn: *lsn,
             first: *first,
@@ -298,8 +300,6 @@ pub(crate) fn duplicate(e: &WalError) -> WalError {
         WalError::NotADirectory { path } => WalError::NotADirectory { path: path.clone() },
         WalError::ReadOnly => WalError::ReadOnly,
         #[allow(unreachable_patterns)]
-        _ => WalError::Poisoned {
-            cause: e.to_string(),
-        },
+        _ => poisoned(&e.to_string()),
     }
 }

@@ -4,8 +4,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::writer::LogShape;
 use crate::storage::Storage;
-use crate::{Lsn, SegmentInfo, Wal, WalError, WalIter};
+use crate::{Lsn, SegmentInfo, WalError, WalIter};
 
 /// The log as it stood after one change: its segments, its LSNs, what is durable.
 #[derive(Debug, Clone)]
@@ -21,13 +22,13 @@ pub(crate) struct View {
 }
 
 impl View {
-    /// The shape of `wal` right now.
-    pub fn of(wal: &Wal, version: u64) -> View {
+    /// A view of `shape`.
+    pub fn of(shape: LogShape, version: u64) -> View {
         View {
             version,
-            durable: wal.durable_lsn().0,
-            next_lsn: wal.next_lsn().0,
-            segments: wal.segments(),
+            durable: shape.durable_lsn.0,
+            next_lsn: shape.next_lsn.0,
+            segments: shape.segments,
         }
     }
 
