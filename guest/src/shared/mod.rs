@@ -149,12 +149,12 @@ impl<W: LogWriter> SharedLog<W> {
 
     /// Makes everything appended so far durable and returns the durable LSN.
     pub fn sync(&self) -> Result<Lsn, W::Error> {
-        self.with_writer(W::sync)
+        self.run(W::sync)
     }
 
     /// Seals the active segment and starts a new one; safe while other threads append.
     pub fn rotate(&self) -> Result<(), W::Error> {
-        self.with_writer(W::rotate)
+        self.run(W::rotate)
     }
 
     /// Deletes the sealed segments whose entries are all `<= applied_up_to`; safe while
@@ -162,7 +162,7 @@ impl<W: LogWriter> SharedLog<W> {
     /// [`WalError::LsnOutOfRange`] on its next call.
     #[must_use = "check Ok/Err; segment deletion errors leave WAL in a partial state"]
     pub fn checkpoint(&self, applied_up_to: Lsn) -> Result<usize, W::Error> {
-        self.with_writer(|w| w.checkpoint(applied_up_to))
+        self.run(|w| w.checkpoint(applied_up_to))
     }
 
     /// Removes every entry after `lsn`; safe while other threads append (their entries
@@ -170,7 +170,7 @@ impl<W: LogWriter> SharedLog<W> {
     /// [`WalError::LsnOutOfRange`] on its next call.
     pub fn truncate_after(&self, lsn: Lsn) -> Result<(), W::Error> {
         let hub = &self.inner.hub;
-        self.with_writer(|w| {
+        self.run(|w| {
             w.truncate_after(lsn)?;
             hub.truncated(lsn.0);
             Ok(())
@@ -183,11 +183,21 @@ impl<W: LogWriter> SharedLog<W> {
         writer.verify()
     }
 
+    /// Runs `op` with the writer to itself (no group is in flight meanwhile), then
+    /// publishes the log's shape to readers: for what the shared API does not cover, such
+    /// as a test's fault injection. Appending through it bypasses group commit but stays
+    /// safe: readers see the result after `op` returns.
+    pub fn with_writer<R>(&self, op: impl FnOnce(&mut W) -> R) -> R {
+        let mut writer = self.lock_writer();
+        let result = op(&mut writer);
+        if let Some(cause) = publish(&self.inner.hub, &mut *writer) {
+            self.inner.queue.poison(cause);
+        }
+        result
+    }
+
     /// Runs an operation that needs the writer itself, then publishes what it changed.
-    fn with_writer<R>(
-        &self,
-        op: impl FnOnce(&mut W) -> Result<R, W::Error>,
-    ) -> Result<R, W::Error> {
+    fn run<R>(&self, op: impl FnOnce(&mut W) -> Result<R, W::Error>) -> Result<R, W::Error> {
         self.inner.queue.check_poisoned()?;
         let mut writer = self.lock_writer();
         let result = op(&mut writer);
