@@ -53,3 +53,12 @@ walogs_conformance::shared_conformance! {
     concurrent::followers_see_only_durable_entries_across_rotations,
     concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
 }
+
+walogs_conformance::shared_conformance! {
+    component_shared => walogs_conformance::Component;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
+}

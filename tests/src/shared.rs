@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use walogs::{Follow, Lsn, LsnRange, SharedWal, WalConfig, WalError};
+use walogs_host::interpose::FaultPlan;
+use walogs_host::{HostError, Runtime, SharedComponentWal};
 
-use crate::Native;
 use crate::native::Faults;
+use crate::{Component, Native};
 
 /// Everything a concurrent test does with a shared log, identical across backends.
 pub trait SharedLog: Clone + Send + Sync + 'static {
@@ -112,5 +114,74 @@ impl SharedLog for NativeShared {
 impl Follower for Follow {
     fn next_timeout(&mut self, timeout: Duration) -> Result<Option<(Lsn, Vec<u8>)>, WalError> {
         Follow::next_timeout(self, timeout)
+    }
+}
+
+impl SharedBackend for Component {
+    type Shared = SharedComponentWal;
+
+    fn open_shared(dir: &Path, config: WalConfig) -> Result<SharedComponentWal, WalError> {
+        Runtime::shared()
+            .open_shared(dir, config)
+            .map_err(wal_error)
+    }
+}
+
+/// A guest error is the engine's own error; anything else (a trap) is a test failure.
+fn wal_error(e: HostError) -> WalError {
+    match e {
+        HostError::Wal(e) => e,
+        other => panic!("the host failed, not the log: {other}"),
+    }
+}
+
+impl SharedLog for SharedComponentWal {
+    type Follower = Follow;
+
+    fn append(&self, data: &[u8]) -> Result<Lsn, WalError> {
+        SharedComponentWal::append(self, data).map_err(wal_error)
+    }
+    fn append_batch(&self, entries: &[Vec<u8>]) -> Result<LsnRange, WalError> {
+        SharedComponentWal::append_batch(self, entries).map_err(wal_error)
+    }
+    fn sync(&self) -> Result<Lsn, WalError> {
+        SharedComponentWal::sync(self).map_err(wal_error)
+    }
+    fn durable_lsn(&self) -> Lsn {
+        SharedComponentWal::durable_lsn(self)
+    }
+    fn rotate(&self) -> Result<(), WalError> {
+        SharedComponentWal::rotate(self).map_err(wal_error)
+    }
+    fn checkpoint(&self, lsn: Lsn) -> Result<usize, WalError> {
+        SharedComponentWal::checkpoint(self, lsn).map_err(wal_error)
+    }
+    fn truncate_after(&self, lsn: Lsn) -> Result<(), WalError> {
+        SharedComponentWal::truncate_after(self, lsn).map_err(wal_error)
+    }
+    fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
+        self.iter_from(lsn)?.collect()
+    }
+    fn follow(&self, lsn: Lsn) -> Result<Follow, WalError> {
+        SharedComponentWal::follow(self, lsn)
+    }
+    fn fail_syncs(&self) {
+        self.with_writer(|writer| {
+            let wal = writer.component();
+            let stats = wal.fs_stats();
+            // The guest poisons its log at the first failed sync: failing that one is
+            // failing every later one.
+            let plan = FaultPlan {
+                fail_sync: Some(stats.syncs + stats.sync_datas + 1),
+                ..wal.fault_plan()
+            };
+            wal.set_fault_plan(plan);
+        });
+    }
+    fn syncs(&self) -> u64 {
+        self.with_writer(|writer| {
+            let stats = writer.component().fs_stats();
+            stats.syncs + stats.sync_datas - stats.failed_syncs
+        })
     }
 }

@@ -303,3 +303,42 @@ pub(crate) fn duplicate(e: &WalError) -> WalError {
         _ => poisoned(&e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(ticket: u64, bytes: usize) -> Member {
+        Member {
+            ticket,
+            entries: vec![vec![0; bytes]],
+            bytes,
+        }
+    }
+
+    fn tickets(group: &[Member]) -> Vec<u64> {
+        group.iter().map(|m| m.ticket).collect()
+    }
+
+    #[test]
+    fn a_group_stops_at_the_byte_cap_but_always_takes_its_first_member() {
+        let mut queue: VecDeque<Member> =
+            [member(0, 600), member(1, 300), member(2, 200), member(3, 10)].into();
+        assert_eq!(tickets(&take_group(&mut queue, 1000)), [0, 1]);
+        assert_eq!(tickets(&take_group(&mut queue, 100)), [2], "over the cap alone");
+        assert_eq!(tickets(&take_group(&mut queue, 100)), [3]);
+        assert!(take_group(&mut queue, 100).is_empty());
+    }
+
+    #[test]
+    fn a_failed_groups_members_each_get_the_error_with_its_kind() {
+        let e = WalError::Io(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        match duplicate(&e) {
+            WalError::Io(copy) => {
+                assert_eq!(copy.kind(), io::ErrorKind::StorageFull);
+                assert_eq!(copy.to_string(), "disk full");
+            }
+            other => panic!("{other}"),
+        }
+    }
+}
