@@ -358,6 +358,35 @@ fn cat_ranges_and_write_options_everywhere() {
     }
 }
 
+/// 9 (and the concurrency work). `cat --follow` prints what another process appends.
+#[test]
+fn cat_follow_prints_what_other_processes_append() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = path(tmp.path());
+    log_with(tmp.path(), 2);
+    let mut child = walogs()
+        .args(["cat", d, "--follow", "--to", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The follower reads without a lock: appends from other processes go on.
+    ok(&["append", d, "entry 3"]);
+    ok(&["append", d, "entry 4", "entry 5"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("cat --follow --to 4 did not end after LSN 4 was appended");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text, "1\tentry 1\n2\tentry 2\n3\tentry 3\n4\tentry 4\n");
+}
+
 /// 10. Errors without path or operation, guest paths, Debug byte arrays, three range forms.
 #[test]
 fn errors_name_the_path_and_the_operation() {

@@ -54,7 +54,8 @@ const APPEND_EXAMPLES: &str = "Examples:\n  walogs append ./wal 'set x = 1' 'set
 const CAT_EXAMPLES: &str = "Examples:\n  walogs cat ./wal
   walogs cat ./wal --from 1000 --limit 10
   walogs cat ./wal --json | jq -r .data
-  walogs cat ./wal --format raw -0 | walogs append ./copy -0";
+  walogs cat ./wal --format raw -0 | walogs append ./copy -0
+  walogs cat ./wal --follow --from 100";
 const STAT_EXAMPLES: &str = "Examples:\n  walogs stat ./wal
   walogs stat ./wal --json";
 const CHECKPOINT_EXAMPLES: &str = "Examples:\n  walogs checkpoint ./wal 5000";
@@ -263,6 +264,11 @@ pub struct CatArgs {
     /// `base64`, else UTF-8 text where it is that).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// After the last entry, keep printing entries as they are appended (by any process;
+    /// checks every 200 ms, takes no lock). Ends at --to or --limit, on damage, or (like
+    /// `tail -f`) at the first entry after the reader of the output went away.
+    #[arg(long)]
+    pub follow: bool,
     /// End each entry with a NUL byte instead of a newline (with --format raw: binary-safe
     /// output that `append -0` reads back).
     #[arg(short = '0', long = "null")]

@@ -41,6 +41,7 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
     let mut printed = 0u64;
     let mut stopped_early = false;
     let mut damage: Option<HostError> = None;
+    let mut next = args.from.map(Lsn);
     for entry in iter {
         if args.limit.is_some_and(|l| printed >= l) {
             stopped_early = true;
@@ -59,6 +60,7 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
         }
         write_entry(&mut w, lsn, &data, args, out)
             .map_err(|e| HostError::io("write standard output", e))?;
+        next = Some(Lsn(lsn.0 + 1));
         printed += 1;
         bar.inc(1);
     }
@@ -66,6 +68,10 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
         .map_err(|e| HostError::io("write standard output", e))?;
     drop(w);
     bar.finish_and_clear();
+    if args.follow && damage.is_none() && r.damage.is_none() && !stopped_early {
+        drop(r);
+        return follow(rt, args, out, next, printed);
+    }
     let damage = damage.or_else(|| {
         (!stopped_early)
             .then(|| r.damage.take().map(HostError::Wal))
@@ -89,6 +95,51 @@ pub fn run(rt: &Runtime, args: &CatArgs, out: &Out) -> Result<u8, HostError> {
     out.error(&failure, Some(serde_json::json!({ "printed": printed })));
     Ok(code)
 }
+
+/// `cat --follow`: prints entries as other processes append them, by reopening the log
+/// read-only every [`FOLLOW_POLL`] (a reader takes no lock, so writers carry on). Ends at
+/// `--to` / `--limit`, on damage (exit code 1), or when the reader of the output goes away.
+fn follow(
+    rt: &Runtime,
+    args: &CatArgs,
+    out: &Out,
+    mut next: Option<Lsn>,
+    mut printed: u64,
+) -> Result<u8, HostError> {
+    loop {
+        std::thread::sleep(FOLLOW_POLL);
+        let mut r = reader::open(rt, &args.dir)?;
+        if let Some(damage) = r.damage.take() {
+            return Err(HostError::Wal(damage));
+        }
+        let Some(last) = r.wal.last_lsn()? else {
+            continue;
+        };
+        let iter = match next {
+            Some(lsn) if lsn > last => continue,
+            Some(lsn) => r.wal.iter_from(lsn)?,
+            None => r.wal.iter()?,
+        };
+        let mut w = io::BufWriter::new(io::stdout().lock());
+        for entry in iter {
+            let (lsn, data) = entry?;
+            if args.to.is_some_and(|to| lsn.0 > to) || args.limit.is_some_and(|l| printed >= l) {
+                w.flush()
+                    .map_err(|e| HostError::io("write standard output", e))?;
+                return Ok(EXIT_OK);
+            }
+            write_entry(&mut w, lsn, &data, args, out)
+                .map_err(|e| HostError::io("write standard output", e))?;
+            next = Some(Lsn(lsn.0 + 1));
+            printed += 1;
+        }
+        w.flush()
+            .map_err(|e| HostError::io("write standard output", e))?;
+    }
+}
+
+/// How often `cat --follow` looks for new entries.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Prints one entry in the chosen format.
 fn write_entry(
