@@ -39,6 +39,8 @@ pub struct WalIter {
     truncations_before: usize,
     /// The first LSN of the log when the iterator was made (for the error).
     first: u64,
+    /// The iterator ends after this LSN (`u64::MAX`: at the end of the files).
+    stop_after: u64,
     done: bool,
 }
 
@@ -60,6 +62,7 @@ impl WalIter {
             truncations,
             truncations_before,
             first: expect.unwrap_or(skip_below),
+            stop_after: u64::MAX,
             done: false,
         }
     }
@@ -78,6 +81,12 @@ impl WalIter {
             first: Lsn(self.first),
             next: Lsn(kept + 1),
         }
+    }
+
+    /// Ends the iteration after `lsn`: what a reader of durable entries only wants.
+    pub(crate) fn stop_after(mut self, lsn: u64) -> Self {
+        self.stop_after = lsn;
+        self
     }
 
     fn advance(&mut self) -> Result<Option<(Lsn, Vec<u8>)>, WalError> {
@@ -116,6 +125,9 @@ impl WalIter {
                             "{name}: frame at offset {offset} carries LSN {lsn}, the largest there is"
                         ))
                     })?);
+                    if lsn > self.stop_after {
+                        return Ok(None);
+                    }
                     if lsn >= self.skip_below {
                         return Ok(Some((lsn, data.to_vec())));
                     }

@@ -39,6 +39,7 @@ mod recovery;
 mod repair;
 mod scan;
 mod segment;
+mod shared;
 pub mod storage;
 mod truncate;
 mod types;
@@ -52,6 +53,9 @@ pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
 pub use repair::{Damage, RepairOptions, RepairReport};
+pub use shared::{
+    DEFAULT_MAX_GROUP_BYTES, Follow, LogShape, LogWriter, SharedLog, SharedSetup, SharedWal,
+};
 pub use types::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 

@@ -110,6 +110,12 @@ impl FrameReader {
         self.end
     }
 
+    /// Moves the end out to `end` once more of the file may be read (a growing segment).
+    /// The end never moves back.
+    pub(crate) fn extend_to(&mut self, end: u64) {
+        self.end = self.end.max(end);
+    }
+
     /// The file being read.
     pub(crate) fn file(&self) -> &dyn StorageFile {
         self.file.as_ref()

@@ -417,6 +417,21 @@ impl Wal {
         self.storage.path()
     }
 
+    /// The storage the log lives in (for readers that open their own file handles).
+    pub(crate) fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The configuration the log was opened with.
+    pub(crate) fn config(&self) -> &WalConfig {
+        &self.config
+    }
+
+    /// What poisoned the handle, if anything did.
+    pub(crate) fn poison_cause(&self) -> Option<&str> {
+        self.poisoned.as_deref()
+    }
+
     fn check_writable(&self) -> Result<(), WalError> {
         if self.config.read_only {
             return Err(WalError::ReadOnly);

@@ -4,6 +4,7 @@
 mod adversarial;
 mod basic;
 mod compat;
+mod concurrent;
 mod durable;
 mod features;
 mod fuzz;
@@ -60,4 +61,22 @@ walogs_conformance::conformance! {
     adversarial::a_read_only_open_reads_a_v1_log_in_place,
     adversarial::the_largest_lsn_never_panics_or_wraps,
     adversarial::a_cut_last_entry_does_not_restart_lsns,
+}
+
+walogs_conformance::shared_conformance! {
+    native_shared => walogs_conformance::Native;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
+}
+
+walogs_conformance::shared_conformance! {
+    component_shared => walogs_conformance::Component;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
 }
