@@ -184,7 +184,7 @@ fn damage_in_a_sealed_segment_removes_it_from_there_on_with_every_later_segment(
     assert_eq!(wal.append(b"next").unwrap(), Lsn(4));
 }
 
-/// The two shapes, from a log without a durable point (written by 0.2.0 or
+/// The two out-of-order shapes, from a log without a durable point (written by 0.2.0 or
 /// 0.1.0): they open with `Corrupt`, and repair cuts them to the acknowledged entry.
 #[test]
 fn the_out_of_order_shapes_without_a_durable_point_are_repaired() {

@@ -47,7 +47,7 @@ fn entry(byte: u8, len: usize) -> Vec<u8> {
     vec![byte; len]
 }
 
-/// The first shape: LSN 1 acknowledged; a batch of four 1,000-byte entries is
+/// The first shape a power-loss harness found: LSN 1 acknowledged; a batch of four 1,000-byte entries is
 /// interrupted in its fdatasync and only bytes 2106..4096 of the file reach the disk.
 /// 0.2.0 refused to open it (`Corrupt`: a valid LSN 4 at 2148 follows the damage).
 pub fn an_out_of_order_batch_after_an_acknowledged_entry_is_cut<B: Backend>() {
@@ -72,7 +72,7 @@ pub fn an_out_of_order_batch_after_an_acknowledged_entry_is_cut<B: Backend>() {
     assert_eq!(log.append(b"next").unwrap(), Lsn(2));
 }
 
-/// The second shape: under `Explicit`, LSN 1 synced, two 1,000-byte appends not;
+/// The second shape found: under `Explicit`, LSN 1 synced, two 1,000-byte appends not;
 /// the crash keeps the second and loses the first.
 pub fn out_of_order_unsynced_appends_are_cut<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
