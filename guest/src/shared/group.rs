@@ -322,10 +322,19 @@ mod tests {
 
     #[test]
     fn a_group_stops_at_the_byte_cap_but_always_takes_its_first_member() {
-        let mut queue: VecDeque<Member> =
-            [member(0, 600), member(1, 300), member(2, 200), member(3, 10)].into();
+        let mut queue: VecDeque<Member> = [
+            member(0, 600),
+            member(1, 300),
+            member(2, 200),
+            member(3, 10),
+        ]
+        .into();
         assert_eq!(tickets(&take_group(&mut queue, 1000)), [0, 1]);
-        assert_eq!(tickets(&take_group(&mut queue, 100)), [2], "over the cap alone");
+        assert_eq!(
+            tickets(&take_group(&mut queue, 100)),
+            [2],
+            "over the cap alone"
+        );
         assert_eq!(tickets(&take_group(&mut queue, 100)), [3]);
         assert!(take_group(&mut queue, 100).is_empty());
     }
