@@ -174,17 +174,18 @@ fn raw_slice(
 ) -> Result<()> {
     let group: Vec<Vec<u8>> = (0..producers).map(|t| payload(ENTRY, t as u64)).collect();
     let began = Instant::now();
+    let mut commits = 0;
     while began.elapsed() < slice {
         let round = Instant::now();
         raw.append_batch(&group)?;
         let latency = round.elapsed();
-        tally.commits += producers as u64;
+        commits += producers as u64;
         tally
             .latencies
             .extend(std::iter::repeat_n(latency, producers));
         *tally.syncs.get_or_insert(0) += 1;
     }
-    tally.busy += began.elapsed();
+    tally.record(commits, began.elapsed());
     Ok(())
 }
 
