@@ -94,8 +94,27 @@ impl Subject for OkayShared {
 struct Tally {
     commits: u64,
     busy: Duration,
+    /// Commits per second of each slice.
+    rates: Vec<f64>,
     syncs: Option<u64>,
     latencies: Vec<Duration>,
+}
+
+impl Tally {
+    /// Adds one slice of `commits` in `elapsed`.
+    fn record(&mut self, commits: u64, elapsed: Duration) {
+        self.commits += commits;
+        self.busy += elapsed;
+        self.rates
+            .push(commits as f64 / elapsed.as_secs_f64().max(1e-9));
+    }
+
+    /// The median slice's commits per second: robust to a slice the disk stalled.
+    fn median_rate(&self) -> f64 {
+        let mut rates = self.rates.clone();
+        rates.sort_by(f64::total_cmp);
+        rates.get(rates.len() / 2).copied().unwrap_or(0.0)
+    }
 }
 
 /// Runs `producers` threads committing to `subject` for `slice`; adds to `tally`.
@@ -132,12 +151,13 @@ fn slice(
         let results: Vec<_> = threads.into_iter().map(|t| t.join()).collect();
         (began.elapsed(), results)
     });
+    let mut commits = 0;
     for result in results {
         let latencies = result.map_err(|_| anyhow::anyhow!("a producer panicked"))??;
-        tally.commits += latencies.len() as u64;
+        commits += latencies.len() as u64;
         tally.latencies.extend(latencies);
     }
-    tally.busy += elapsed;
+    tally.record(commits, elapsed);
     if let (Some(before), Some(after)) = (before, subject.syncs()) {
         *tally.syncs.get_or_insert(0) += after - before;
     }
@@ -154,17 +174,18 @@ fn raw_slice(
 ) -> Result<()> {
     let group: Vec<Vec<u8>> = (0..producers).map(|t| payload(ENTRY, t as u64)).collect();
     let began = Instant::now();
+    let mut commits = 0;
     while began.elapsed() < slice {
         let round = Instant::now();
         raw.append_batch(&group)?;
         let latency = round.elapsed();
-        tally.commits += producers as u64;
+        commits += producers as u64;
         tally
             .latencies
             .extend(std::iter::repeat_n(latency, producers));
         *tally.syncs.get_or_insert(0) += 1;
     }
-    tally.busy += began.elapsed();
+    tally.record(commits, began.elapsed());
     Ok(())
 }
 
@@ -310,7 +331,7 @@ pub fn concurrent(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
                     rounds: rounds as u64,
                     bytes: 0,
                     seconds,
-                    value: tally.commits as f64 / seconds,
+                    value: tally.median_rate(),
                     unit: Unit::CommitsPerSec,
                     relative: None,
                     note: Some(format!(

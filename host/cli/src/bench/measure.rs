@@ -116,9 +116,8 @@ impl Row {
     /// Work per second, in the unit's direction (higher is always faster).
     pub fn speed(&self) -> f64 {
         match self.unit {
-            Unit::MicrosPerOp | Unit::MillisPerOp | Unit::CommitsPerSec => {
-                self.ops as f64 / self.seconds
-            }
+            Unit::MicrosPerOp | Unit::MillisPerOp => self.ops as f64 / self.seconds,
+            Unit::CommitsPerSec => self.value,
             Unit::MegabytesPerSec | Unit::GigabytesPerSec => self.bytes as f64 / self.seconds,
         }
     }
