@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs this package, installs the tarball into a fresh temporary project and runs test/ there.
-# Usage: test-installed.sh   (WALOGS_COMPONENT: the component to transpile; default ../../target/…)
+# Usage: test-installed.sh [--bench]   (--bench: run bench/append.js there instead of the tests)
+# WALOGS_COMPONENT: the component to transpile (default ../../target/wasm32-wasip2/component/walogs.wasm).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -11,7 +12,7 @@ npm run --silent transpile
 project=$(mktemp -d "${TMPDIR:-/tmp}/walogs-npm-project-XXXXXX")
 trap 'rm -rf "$project"' EXIT
 tarball=$(npm pack --silent --pack-destination "$project")
-cp -r test "$project/test"
+cp -r test bench "$project/"
 cd "$project"
 # A fresh project: the tarball and its pinned dependencies (nan pinned too: fs-ext builds with it).
 cat > package.json <<JSON
@@ -24,4 +25,4 @@ cat > package.json <<JSON
 }
 JSON
 npm install --no-audit --no-fund --loglevel=error
-node --test test/
+if [ "${1:-}" = --bench ]; then node bench/append.js "${@:2}"; else node --test test/; fi

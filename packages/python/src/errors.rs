@@ -23,11 +23,12 @@ pub(crate) fn to_py(py: Python<'_>, err: WalError) -> PyErr {
     let (code, detail): (&str, PyObject) = match &err {
         WalError::Io(e) => (
             "io",
-            e.raw_os_error()
-                .into_py_any(py)
-                .unwrap_or_else(|_| none()),
+            e.raw_os_error().into_py_any(py).unwrap_or_else(|_| none()),
         ),
-        WalError::EntryTooLarge { size, max } => ("entry-too-large", fields(py, &[("size", *size as u64), ("max", *max as u64)])),
+        WalError::EntryTooLarge { size, max } => (
+            "entry-too-large",
+            fields(py, &[("size", *size as u64), ("max", *max as u64)]),
+        ),
         WalError::Corrupt { .. } => ("corrupt", none()),
         WalError::Locked { .. } => ("locked", none()),
         WalError::Poisoned { .. } => ("poisoned", none()),
