@@ -27,8 +27,9 @@ function writer(dir, count) {
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout });
-  return { child, lines: lines[Symbol.asyncIterator]() };
+  return { child, exited, lines: lines[Symbol.asyncIterator]() };
 }
 
 const locked = (e) => e instanceof WalogsError && e.code === 'locked' && e.message.includes('LOCK');
@@ -51,18 +52,21 @@ test('a second writer in the same process is refused; a reader is not', () => {
 
 test('a writer in another process locks out this one; its acknowledged entries survive a kill', async () => {
   const dir = join(root, 'two-processes');
-  const { child, lines } = writer(dir, 50);
+  const { child, exited, lines } = writer(dir, 50);
   const acknowledged = [];
-  for (;;) {
-    const { value } = await lines.next();
-    if (value === 'holding') break;
-    acknowledged.push(BigInt(value));
+  try {
+    for (;;) {
+      const { value, done } = await lines.next();
+      assert.ok(!done, 'the writer exited early');
+      if (value === 'holding') break;
+      acknowledged.push(BigInt(value));
+    }
+    assert.equal(acknowledged.length, 50);
+    assert.throws(() => open(dir), locked);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
   }
-  assert.equal(acknowledged.length, 50);
-
-  assert.throws(() => open(dir), locked);
-  child.kill('SIGKILL');
-  await once(child, 'exit');
 
   // The kernel drops a dead process's lock: the next writer gets in and finds every entry.
   const wal = open(dir);

@@ -2,7 +2,9 @@
 // Run in a fresh project that installed the packed tarball (see test-installed.sh).
 
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -120,6 +122,26 @@ test('a torn tail is cut off on reopen and appends continue', () => {
     assert.deepEqual(reopened.tailState, { kind: 'truncated-at', offset: BigInt(cleanSize) });
     assert.deepEqual(texts(reopened), [[1n, 'one'], [2n, 'two'], [3n, 'three']]);
     assert.equal(reopened.append('four'), 4n);
+  } finally {
+    reopened.close();
+  }
+});
+
+test('a frame cut short loses only that frame', () => {
+  const dir = freshDir();
+  const wal = open(dir);
+  wal.append('kept');
+  const segment = join(dir, segmentFiles(dir).at(-1));
+  const frameStart = statSync(segment).size;
+  wal.append('cut short by the crash');
+  wal.close();
+  truncateSync(segment, statSync(segment).size - 5);
+
+  const reopened = open(dir);
+  try {
+    assert.deepEqual(reopened.tailState, { kind: 'truncated-at', offset: BigInt(frameStart) });
+    assert.deepEqual(texts(reopened), [[1n, 'kept']]);
+    assert.equal(reopened.append('again'), 2n);
   } finally {
     reopened.close();
   }

@@ -108,6 +108,20 @@ def test_torn_tail_is_cut_off_on_reopen(tmp_path, sandbox):
         assert wal.append(b"four") == 4
 
 
+def test_frame_cut_short_loses_only_that_frame(tmp_path, sandbox):
+    with walogs.open(tmp_path, sandbox=sandbox) as wal:
+        wal.append(b"kept")
+        frame_start = segment_files(tmp_path)[-1].stat().st_size
+        wal.append(b"cut short by the crash")
+    segment = segment_files(tmp_path)[-1]
+    with segment.open("r+b") as f:
+        f.truncate(segment.stat().st_size - 5)
+    with walogs.open(tmp_path, sandbox=sandbox) as wal:
+        assert wal.truncated_at == frame_start
+        assert list(wal) == [(1, b"kept")]
+        assert wal.append(b"again") == 2
+
+
 def test_errors_are_typed_and_readable(tmp_path, sandbox):
     with walogs.open(tmp_path, max_segment_size=128, sandbox=sandbox) as wal:
         if not sandbox:  # 16 MiB through the sandbox takes ~30 s (one call per byte)
