@@ -9,11 +9,11 @@ test: lint component node-test python-test embed-test bench-quick
 
 # Benchmarks, reduced (under a minute): prints the table and the targets, asserts no timing.
 bench-quick:
-    cargo run --release -p walogs-host -- bench --quick
+    cargo run --release -p walogs-cli -- bench --quick
 
 # The main job: the host runs the component on ./demo-wal, crashes it mid-append, recovers.
 demo:
-    cargo run --quiet -p walogs-host -- demo demo-wal
+    cargo run --quiet -p walogs-cli -- demo demo-wal
 
 # rustfmt and clippy (-D warnings) for the host and for the component target.
 lint:
@@ -23,7 +23,7 @@ lint:
 
 # The component: guest/ for wasm32-wasip2, into target/wasm32-wasip2/component/walogs.wasm.
 component:
-    cargo build -p walogs --lib --target wasm32-wasip2 --profile component
+    cargo rustc -p walogs@0.2.0 --lib --crate-type cdylib --target wasm32-wasip2 --profile component
 
 # `npm install` (it keeps to package-lock.json), not `npm ci`: the registry lacks some optional
 # platform binaries of jco's dependencies, which `npm install` skips and `npm ci` refuses.

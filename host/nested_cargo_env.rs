@@ -1,5 +1,5 @@
-// Shared by build.rs and src/crash/mutants.rs (through `include!`): both run a nested
-// cargo that builds the guest for wasm32-wasip2.
+// Shared by component/build.rs and testkit/src/mutants.rs (through `include!`): both run
+// a nested cargo that builds the guest for wasm32-wasip2.
 
 /// Environment that an enclosing cargo (or clippy) sets and that would break or redirect a
 /// nested cargo build of the guest.

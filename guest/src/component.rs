@@ -1,11 +1,12 @@
 //! The WIT export layer: implements `walogs:wal/log` on top of [`crate::Wal`].
 //!
-//! Compiled only for wasm targets. Every engine error is mapped to the WIT `error` variant;
-//! paths are checked before the disk is touched, so a guest path can never climb out of the
-//! preopened directory it names.
+//! Compiled only for wasm targets. Every engine error is mapped to the WIT `error` variant.
+//! Paths are checked by the storage layer ([`crate::storage::WasiStorage`]) before the disk
+//! is touched, so a guest path can never climb out of the preopened directory it names.
 
 use std::cell::RefCell;
-use std::path::{Component as PathComponent, Path};
+use std::io;
+use std::path::Path;
 
 use crate::{Durability, Lsn, Wal, WalConfig, WalError, WalIter};
 
@@ -60,31 +61,16 @@ struct GuestCursorImpl {
     pending: RefCell<Option<Item>>,
 }
 
-/// Rejects paths that are empty or contain `..`, before anything touches the disk.
-fn check_path(path: &str) -> Result<(), WalError> {
-    let reason = if path.is_empty() {
-        "the path is empty"
-    } else if Path::new(path)
-        .components()
-        .any(|c| matches!(c, PathComponent::ParentDir))
-    {
-        "the path contains a `..` component and could leave the preopened directory"
-    } else {
-        return Ok(());
-    };
-    Err(WalError::InvalidPath {
-        path: path.to_owned(),
-        reason: reason.to_owned(),
-    })
-}
-
 /// Maps an engine error to the WIT error variant.
 ///
-/// `io` carries the OS error's own text; `invalid-path` carries only the reason (the caller
-/// knows the path it passed).
+/// `io` carries the error's kind and the OS error's own text; `invalid-path` carries only
+/// the reason (the caller knows the path it passed).
 fn to_wit(err: WalError) -> wit::Error {
     match err {
-        WalError::Io(e) => wit::Error::Io(e.to_string()),
+        WalError::Io(e) => wit::Error::Io(wit::IoError {
+            code: io_code(e.kind()),
+            message: e.to_string(),
+        }),
         WalError::EntryTooLarge { size, max } => wit::Error::EntryTooLarge(wit::EntryTooLarge {
             size: size as u64,
             max: max as u64,
@@ -102,6 +88,33 @@ fn to_wit(err: WalError) -> wit::Error {
         WalError::InvalidPath { reason, .. } => wit::Error::InvalidPath(reason),
         WalError::NotADirectory { path } => wit::Error::NotADirectory(path.display().to_string()),
         WalError::ReadOnly => wit::Error::ReadOnly,
+    }
+}
+
+/// The WIT code for an I/O error kind (the host maps it back).
+fn io_code(kind: io::ErrorKind) -> wit::IoCode {
+    use io::ErrorKind as K;
+    use wit::IoCode as C;
+    match kind {
+        K::NotFound => C::NotFound,
+        K::PermissionDenied => C::PermissionDenied,
+        K::AlreadyExists => C::AlreadyExists,
+        K::StorageFull => C::StorageFull,
+        K::QuotaExceeded => C::QuotaExceeded,
+        K::ReadOnlyFilesystem => C::ReadOnlyFilesystem,
+        K::NotADirectory => C::NotADirectory,
+        K::IsADirectory => C::IsADirectory,
+        K::DirectoryNotEmpty => C::DirectoryNotEmpty,
+        K::FileTooLarge => C::FileTooLarge,
+        K::InvalidFilename => C::InvalidFilename,
+        K::InvalidInput => C::InvalidInput,
+        K::InvalidData => C::InvalidData,
+        K::ResourceBusy => C::ResourceBusy,
+        K::Unsupported => C::Unsupported,
+        K::Interrupted => C::Interrupted,
+        K::WouldBlock => C::WouldBlock,
+        K::OutOfMemory => C::OutOfMemory,
+        _ => C::Other,
     }
 }
 
@@ -141,7 +154,6 @@ impl GuestWalImpl {
 
 impl GuestWal for GuestWalImpl {
     fn open(path: String, config: wit::Config) -> Result<WalHandle, wit::Error> {
-        check_path(&path).map_err(to_wit)?;
         let wal = Wal::open_with_config(Path::new(&path), to_config(config)).map_err(to_wit)?;
         Ok(WalHandle::new(GuestWalImpl {
             wal: RefCell::new(wal),

@@ -30,6 +30,7 @@ mod config;
 #[cfg(any(target_family = "wasm", test))]
 mod crc;
 mod error;
+pub mod format;
 mod frame;
 mod iter;
 mod reader;

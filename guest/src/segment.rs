@@ -3,6 +3,9 @@
 /// The single file of the 0.1.0-era v1 layout, renamed to segment 1 on open.
 pub const V1_FILENAME: &str = "wal.log";
 
+/// The highest segment sequence number a name can hold (`wal-999999.log`).
+pub const MAX_SEGMENT_SEQ: u32 = 999_999;
+
 /// The file name of segment `seq`: `wal-NNNNNN.log`.
 pub fn segment_filename(seq: u32) -> String {
     format!("wal-{seq:06}.log")

@@ -8,14 +8,12 @@ use std::sync::Arc;
 
 use crate::frame::{self, check_size, encode_into};
 use crate::recovery::{self, SegMeta};
+use crate::segment::MAX_SEGMENT_SEQ;
 use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::truncate;
 use crate::{
     Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
 };
-
-/// The highest segment number the six-digit file name can hold.
-const MAX_SEGMENT_SEQ: u32 = 999_999;
 
 /// A handle to a multi-segment WAL directory.
 ///

@@ -122,7 +122,7 @@ pub fn lsn_discontinuity_across_segments_is_corruption<B: Backend>() {
 }
 
 /// (a) 0.1.0 restarted LSNs at 1 after a checkpoint left only an empty active segment.
-pub fn defect_a_checkpoint_never_lets_lsns_restart<B: Backend>() {
+pub fn a_checkpoint_never_lets_lsns_restart<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 3);
@@ -135,7 +135,7 @@ pub fn defect_a_checkpoint_never_lets_lsns_restart<B: Backend>() {
 }
 
 /// (b) 0.1.0 reused the LSN of an entry whose fdatasync failed.
-pub fn defect_b_sync_failure_poisons_the_handle<B: Backend>() {
+pub fn a_sync_failure_poisons_the_handle<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 2);
@@ -165,7 +165,7 @@ pub fn defect_b_sync_failure_poisons_the_handle<B: Backend>() {
 }
 
 /// (c) 0.1.0 truncated 99 acknowledged entries after one flipped byte in entry 2.
-pub fn defect_c_damage_followed_by_valid_frames_is_an_error<B: Backend>() {
+pub fn damage_followed_by_valid_frames_is_an_error<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 100);
@@ -185,7 +185,7 @@ pub fn defect_c_damage_followed_by_valid_frames_is_an_error<B: Backend>() {
 }
 
 /// (d) 0.1.0 reported a partial header at the tail as Clean and left it on disk.
-pub fn defect_d_partial_header_is_a_torn_tail<B: Backend>() {
+pub fn a_partial_header_is_a_torn_tail<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 3);
@@ -200,7 +200,7 @@ pub fn defect_d_partial_header_is_a_torn_tail<B: Backend>() {
 }
 
 /// (e) 0.1.0 accepted a CRC-valid frame whose LSN breaks continuity.
-pub fn defect_e_lsn_break_inside_a_segment_is_corruption<B: Backend>() {
+pub fn an_lsn_break_inside_a_segment_is_corruption<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 3);
@@ -213,7 +213,7 @@ pub fn defect_e_lsn_break_inside_a_segment_is_corruption<B: Backend>() {
 }
 
 /// (f) 0.1.0's iterator ended silently at corruption.
-pub fn defect_f_iteration_yields_an_error_at_damage<B: Backend>() {
+pub fn iteration_yields_an_error_at_damage<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 10);

@@ -58,10 +58,16 @@ impl Log for ComponentWal {
         ComponentWal::truncate_after(self, lsn).map_err(wal_error)
     }
     fn entries(&mut self) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
-        self.iter().map_err(wal_error)?.collect()
+        self.iter()
+            .map_err(wal_error)?
+            .map(|e| e.map_err(wal_error))
+            .collect()
     }
     fn entries_from(&mut self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
-        self.iter_from(lsn).map_err(wal_error)?.collect()
+        self.iter_from(lsn)
+            .map_err(wal_error)?
+            .map(|e| e.map_err(wal_error))
+            .collect()
     }
     fn tail_state(&mut self) -> TailState {
         ok(ComponentWal::tail_state(self))

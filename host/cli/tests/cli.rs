@@ -1,0 +1,146 @@
+//! The `walogs` binary, end to end.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use walogs_host::ComponentWal;
+
+fn walogs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_walogs"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run walogs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = walogs(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "walogs {args:?}: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn append_cat_stat_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let d = path(&dir);
+    assert_eq!(
+        ok(&["append", d, "one", "two"]),
+        "appended 2 entries: LSN 1..=2\n"
+    );
+    let batch = json(&["--json", "append", "--batch", d, "three", "four"]);
+    assert_eq!(
+        (batch["first"].as_u64(), batch["last"].as_u64()),
+        (Some(3), Some(4))
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_walogs"))
+        .args(["append", d, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"five\nsix\n").unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+
+    let entries = json(&["--json", "cat", d]);
+    let data: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["data"].as_str().unwrap())
+        .collect();
+    assert_eq!(data, ["one", "two", "three", "four", "five", "six"]);
+    assert_eq!(ok(&["cat", d, "--from", "6"]), "6\tsix\n");
+
+    let stat = json(&["--json", "stat", d]);
+    assert_eq!(stat["next_lsn"], 7);
+    assert_eq!(stat["tail_state"], "clean");
+    assert!(ok(&["stat", d]).contains("next LSN:  7"));
+
+    let verify = json(&["--json", "verify", d]);
+    assert_eq!(
+        (verify["ok"].as_bool(), verify["entries"].as_u64()),
+        (Some(true), Some(6))
+    );
+
+    let t = json(&["--json", "truncate", d, "4"]);
+    assert_eq!(t["next_lsn"], 5);
+}
+
+#[test]
+fn exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = path(tmp.path());
+    assert_eq!(walogs(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        walogs(&["cat", &format!("{d}/missing")]).status.code(),
+        Some(4)
+    );
+
+    let held = ComponentWal::open(tmp.path()).unwrap();
+    let out = walogs(&["append", d, "x"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(held);
+
+    ok(&["append", d, "x", "y"]);
+    let segment = tmp.path().join("wal-000001.log");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let n = bytes.len();
+    bytes[n / 3] ^= 0xff; // damage the first frame: corruption, not a torn tail
+    std::fs::write(&segment, bytes).unwrap();
+    let out = walogs(&["verify", d]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("junk"), b"wiped").unwrap();
+    let demo = json(&["--json", "demo", path(&dir)]);
+    assert_eq!(demo["appended"], serde_json::json!([1, 2, 3]));
+    assert_eq!(demo["crash"]["written"], 32 * 1024);
+    let tail = demo["tail_state"]["truncated_at"]
+        .as_u64()
+        .expect("a truncated tail");
+    assert_eq!(demo["segments"][0]["size"], tail);
+    assert_eq!(demo["recovered"].as_array().unwrap().len(), 3);
+    assert_eq!(demo["appended_after_recovery"], 4);
+    assert!(!dir.join("junk").exists());
+    let text = ok(&["demo", path(&dir)]);
+    assert!(
+        text.contains("crash!") && text.contains("appended LSN 4"),
+        "{text}"
+    );
+    // The README shows exactly this output (run in `demo-wal`).
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let shown = readme
+        .split("What `demo` prints:\n\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has the demo transcript");
+    assert_eq!(text.replace(path(&dir), "demo-wal"), shown);
+}

@@ -1,0 +1,201 @@
+//! Bindings generated from `wit/walogs.wit` and conversions to and from the engine's types.
+
+use std::io;
+use std::path::PathBuf;
+
+use walogs::{Durability, Lsn, SegmentInfo, TailState, VerifyReport, WalConfig, WalError};
+use wasmtime::Store;
+use wasmtime::component::{Func, Instance, ResourceAny, TypedFunc};
+
+use crate::error::HostError;
+use crate::state::HostState;
+
+#[allow(missing_docs)]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "walogs",
+    });
+}
+
+/// The WIT interface the component exports (`wit/walogs.wit`).
+pub const WIT_INTERFACE: &str = "walogs:wal/log@0.2.0";
+
+pub(crate) use generated::exports::walogs::wal::log::GuestWal;
+pub(crate) use generated::walogs::wal::types as wit;
+pub(crate) use generated::{Walogs, WalogsPre};
+
+/// The engine's configuration as the WIT record.
+pub(crate) fn config_to_wit(config: &WalConfig) -> wit::Config {
+    let WalConfig {
+        max_segment_size,
+        durability,
+        read_only,
+        verify_on_open,
+    } = *config;
+    wit::Config {
+        // The WIT's 0 means "never rotate". The engine's `Some(0)` gives every frame a
+        // segment of its own, and so does 1: no frame fits in one byte.
+        max_segment_size: max_segment_size.map_or(0, |size| size.max(1)),
+        durability: match durability {
+            Durability::Always => wit::Durability::Always,
+            Durability::Explicit => wit::Durability::Explicit,
+            Durability::None => wit::Durability::None,
+        },
+        read_only,
+        verify_on_open,
+    }
+}
+
+/// Where the guest sees the host directory: maps guest paths in error texts back.
+#[derive(Debug, Clone)]
+pub(crate) struct Mount {
+    /// The guest path of the preopen.
+    pub(crate) guest: &'static str,
+    /// The host directory preopened there.
+    pub(crate) host: PathBuf,
+    /// The guest path passed to `open`.
+    pub(crate) opened: String,
+}
+
+impl Mount {
+    /// The host path for a guest path (unchanged when it is outside the mount).
+    fn to_host(&self, guest: &str) -> PathBuf {
+        match guest.strip_prefix(self.guest) {
+            Some("") => self.host.clone(),
+            Some(rest) if rest.starts_with('/') => self.host.join(rest.trim_start_matches('/')),
+            _ => PathBuf::from(guest),
+        }
+    }
+
+    /// The engine's error for a WIT error.
+    pub(crate) fn error(&self, e: wit::Error) -> WalError {
+        match e {
+            wit::Error::Io(e) => WalError::Io(io::Error::new(io_kind(e.code), e.message)),
+            wit::Error::EntryTooLarge(e) => WalError::EntryTooLarge {
+                size: e.size as usize,
+                max: e.max as usize,
+            },
+            wit::Error::Corrupt(reason) => WalError::Corrupt { reason },
+            wit::Error::Locked(dir) => WalError::Locked {
+                dir: self.to_host(&dir),
+            },
+            wit::Error::Poisoned(cause) => WalError::Poisoned { cause },
+            wit::Error::LsnOutOfRange(e) => WalError::LsnOutOfRange {
+                lsn: Lsn(e.lsn),
+                first: Lsn(e.first),
+                next: Lsn(e.next),
+            },
+            wit::Error::InvalidPath(reason) => WalError::InvalidPath {
+                path: self.opened.clone(),
+                reason,
+            },
+            wit::Error::NotADirectory(path) => WalError::NotADirectory {
+                path: self.to_host(&path),
+            },
+            wit::Error::ReadOnly => WalError::ReadOnly,
+        }
+    }
+}
+
+/// The engine's tail state for the WIT one.
+pub(crate) fn tail_from_wit(t: wit::TailState) -> TailState {
+    match t {
+        wit::TailState::Clean => TailState::Clean,
+        wit::TailState::TruncatedAt(offset) => TailState::TruncatedAt(offset),
+    }
+}
+
+/// The engine's segment description for the WIT one.
+pub(crate) fn segment_from_wit(s: wit::SegmentInfo) -> SegmentInfo {
+    SegmentInfo {
+        seq: s.seq,
+        first_lsn: s.first_lsn.map(Lsn),
+        size: s.size,
+    }
+}
+
+/// The engine's verification report for the WIT one.
+pub(crate) fn report_from_wit(r: wit::VerifyReport) -> VerifyReport {
+    VerifyReport {
+        segments: r.segments,
+        entries: r.entries,
+        bytes: r.bytes,
+        first_lsn: r.first_lsn.map(Lsn),
+        last_lsn: r.last_lsn.map(Lsn),
+    }
+}
+
+/// The I/O error kind for a WIT code (the inverse of the guest's mapping).
+fn io_kind(code: wit::IoCode) -> io::ErrorKind {
+    use io::ErrorKind as K;
+    use wit::IoCode as C;
+    match code {
+        C::NotFound => K::NotFound,
+        C::PermissionDenied => K::PermissionDenied,
+        C::AlreadyExists => K::AlreadyExists,
+        C::StorageFull => K::StorageFull,
+        C::QuotaExceeded => K::QuotaExceeded,
+        C::ReadOnlyFilesystem => K::ReadOnlyFilesystem,
+        C::NotADirectory => K::NotADirectory,
+        C::IsADirectory => K::IsADirectory,
+        C::DirectoryNotEmpty => K::DirectoryNotEmpty,
+        C::FileTooLarge => K::FileTooLarge,
+        C::InvalidFilename => K::InvalidFilename,
+        C::InvalidInput => K::InvalidInput,
+        C::InvalidData => K::InvalidData,
+        C::ResourceBusy => K::ResourceBusy,
+        C::Unsupported => K::Unsupported,
+        C::Interrupted => K::Interrupted,
+        C::WouldBlock => K::WouldBlock,
+        C::OutOfMemory => K::OutOfMemory,
+        C::Other => K::Other,
+    }
+}
+
+/// The parameters of `[method]wal.append-batch`, borrowed: the batch is lowered into the
+/// guest straight from the caller's slices, without copying it into `Vec`s first (which
+/// the generated binding would need).
+type BatchParams<'a> = (ResourceAny, &'a [&'a [u8]]);
+
+/// What `[method]wal.append-batch` returns.
+type BatchReturn = (Result<wit::LsnRange, wit::Error>,);
+
+/// The guest's `[method]wal.append-batch`, found and type-checked once at open.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AppendBatch(Func);
+
+impl AppendBatch {
+    /// Finds the export in `instance` and checks its type.
+    pub(crate) fn find(
+        instance: &Instance,
+        store: &mut Store<HostState>,
+    ) -> Result<Self, HostError> {
+        let missing =
+            || HostError::setup(wasmtime::Error::msg("the component lacks wal.append-batch"));
+        let log = instance
+            .get_export_index(&mut *store, None, WIT_INTERFACE)
+            .ok_or_else(missing)?;
+        let index = instance
+            .get_export_index(&mut *store, Some(&log), "[method]wal.append-batch")
+            .ok_or_else(missing)?;
+        let func = instance.get_func(&mut *store, index).ok_or_else(missing)?;
+        func.typed::<BatchParams<'_>, BatchReturn>(&*store)
+            .map_err(HostError::setup)?;
+        Ok(Self(func))
+    }
+
+    /// Calls it with `entries`.
+    pub(crate) fn call(
+        self,
+        store: &mut Store<HostState>,
+        handle: ResourceAny,
+        entries: &[&[u8]],
+    ) -> wasmtime::Result<Result<wit::LsnRange, wit::Error>> {
+        // SAFETY: `find` checked this function's type against exactly these parameter and
+        // result types; they differ only in the lifetime of the borrowed batch, which the
+        // component model's type check does not see.
+        let typed = unsafe { TypedFunc::<BatchParams<'_>, BatchReturn>::new_unchecked(self.0) };
+        Ok(typed.call(store, (handle, entries))?.0)
+    }
+}
