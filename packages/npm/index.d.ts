@@ -70,7 +70,7 @@ export class WalogsError extends Error {
   readonly name: 'WalogsError';
   /** Which error. */
   readonly code: ErrorCode;
-  /** The payload: a string, `{ size, max }` for 'entry-too-large', `{ lsn, first, next }` for 'lsn-out-of-range'. */
+  /** The payload: a string, `{ code, message }` for 'io', `{ size, max }` for 'entry-too-large', `{ lsn, first, next }` for 'lsn-out-of-range'. */
   readonly detail: unknown;
 }
 

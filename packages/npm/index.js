@@ -29,7 +29,7 @@ function getCoreModule(name) {
 
 /** Readable messages for the WIT error variants. */
 const MESSAGES = {
-  io: (v) => `I/O error: ${v}`,
+  io: (v) => `I/O error (${v.code}): ${v.message}`,
   'entry-too-large': (v) => `the entry has ${v.size} bytes, more than the ${v.max} a log entry may have`,
   corrupt: (v) => `the log is damaged: ${v}`,
   locked: (v) => `another writer holds the log: ${v}`,
@@ -62,7 +62,10 @@ function call(dir, f) {
   } catch (e) {
     const payload = e?.payload;
     if (typeof payload?.tag !== 'string' || !(payload.tag in MESSAGES)) throw e;
-    const detail = typeof payload.val === 'string' ? payload.val.replaceAll(GUEST_ROOT, dir) : payload.val;
+    const hostPaths = (text) => text.replaceAll(GUEST_ROOT, dir);
+    const { val } = payload;
+    const detail =
+      typeof val === 'string' ? hostPaths(val) : typeof val?.message === 'string' ? { ...val, message: hostPaths(val.message) } : val;
     throw new WalogsError(payload.tag, detail, { cause: e });
   }
 }

@@ -38,8 +38,11 @@ def _component_path(component: Optional[os.PathLike[str] | str]) -> str:
 
 def _message(code: str, payload: Any, host_dir: str) -> tuple[str, Any]:
     """A readable message and the detail for the WIT error variant ``code``."""
-    if isinstance(payload, Record):
-        detail: Any = {k.replace("-", "_"): v for k, v in vars(payload).items()}
+    if code == "io" and isinstance(payload, Record):
+        detail: Any = payload.code  # the WIT io-code ('storage-full', …)
+        payload = f"{payload.message.replace(GUEST_ROOT, host_dir)} ({payload.code})"
+    elif isinstance(payload, Record):
+        detail = {k.replace("-", "_"): v for k, v in vars(payload).items()}
     elif isinstance(payload, str):
         detail = None
         payload = payload.replace(GUEST_ROOT, host_dir)

@@ -9,8 +9,9 @@ class WalogsError(Exception):
     """A failed walogs call.
 
     ``code`` names the error as the WIT does (``'corrupt'``, ``'locked'``, …); ``detail`` holds
-    its fields, if any (a dict for :class:`EntryTooLarge` and :class:`LsnOutOfRange`, the errno
-    for :class:`Io`). Bad arguments raise ``TypeError``/``ValueError`` instead.
+    its fields, if any (a dict for :class:`EntryTooLarge` and :class:`LsnOutOfRange`; for
+    :class:`Io` the errno natively, the WIT ``io-code`` name in the sandbox). Bad arguments raise
+    ``TypeError``/``ValueError`` instead.
     """
 
     code = "walogs"
