@@ -4,7 +4,7 @@
 // at /wal. A writer holds flock(LOCK_EX) on <dir>/LOCK, the lock every walogs host takes, so a
 // second writer (in this or any other process, in any language) gets a WalogsError 'locked'.
 
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import fsExt from 'fs-ext';
@@ -148,6 +148,9 @@ export class Wal {
     });
     const { log } = instantiate(getCoreModule, shim.getImportObject());
     const config = toConfig(log, options);
+    if (statSync(this.#dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new WalogsError('not-a-directory', this.#dir);
+    }
     if (!config.readOnly) {
       mkdirSync(this.#dir, { recursive: true });
       this.#lock = lockDir(this.#dir);

@@ -165,6 +165,7 @@ test('errors are WalogsErrors with a code and a readable message', () => {
   assert.throws(() => wal.append('x'), walogsError('closed'));
   wal.close(); // closing twice is fine
 
+  assert.throws(() => open(join(dir, segmentFiles(dir)[0])), walogsError('not-a-directory'));
   const reader = open(dir, { readOnly: true });
   assert.throws(() => reader.append('x'), walogsError('read-only'));
   reader.close();

@@ -139,6 +139,8 @@ def test_errors_are_typed_and_readable(tmp_path, sandbox):
         wal.append(b"x")
     wal.close()  # twice is fine
 
+    with pytest.raises(walogs.NotADirectory):
+        walogs.open(segment_files(tmp_path)[0], sandbox=sandbox)
     with walogs.open(tmp_path, read_only=True, sandbox=sandbox) as reader:
         with pytest.raises(walogs.ReadOnly):
             reader.append(b"x")

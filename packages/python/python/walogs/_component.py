@@ -123,6 +123,8 @@ class ComponentWal:
     ) -> "ComponentWal":
         """Opens the log in ``path`` in a new instance; see ``walogs.open``."""
         host = Path(path)
+        if host.exists() and not host.is_dir():
+            raise error("not-a-directory", f"not a directory: {host}")
         if not read_only:
             host.mkdir(parents=True, exist_ok=True)
         wal = cls(path, None if component is None else os.fspath(component))
