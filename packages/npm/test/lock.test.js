@@ -79,3 +79,26 @@ test('a writer in another process locks out this one; its acknowledged entries s
     wal.close();
   }
 });
+
+test('the lock is the flock every walogs host takes: one held by another program locks out too', async () => {
+  // Python's fcntl.flock is what the PyPI package and (as File::try_lock) the Rust host use.
+  const dir = join(root, 'foreign-flock');
+  open(dir).close();
+  const holder = spawn('python3', ['-c', `
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("holding", flush=True)
+time.sleep(600)
+`, join(dir, 'LOCK')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(holder, 'exit');
+  try {
+    const lines = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
+    assert.equal((await lines.next()).value, 'holding');
+    assert.throws(() => open(dir), locked);
+  } finally {
+    holder.kill('SIGKILL');
+    await exited;
+  }
+  open(dir).close();
+});
