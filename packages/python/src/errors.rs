@@ -21,6 +21,10 @@ pub(crate) fn to_py(py: Python<'_>, err: WalError) -> PyErr {
     let message = err.to_string();
     let none = || py.None();
     let (code, detail): (&str, PyObject) = match &err {
+        // 0.1.0's error for a path that is a file: an I/O error of this kind.
+        WalError::Io(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            ("not-a-directory", none())
+        }
         WalError::Io(e) => (
             "io",
             e.raw_os_error().into_py_any(py).unwrap_or_else(|_| none()),
