@@ -24,32 +24,49 @@ fn kv(i: u32) -> (String, String) {
     (format!("key-{i:05}"), format!("value-{i}"))
 }
 
-/// Writes keys through whichever of `nodes` leads, retrying through elections; returns the
-/// acknowledged writes.
+/// Writes keys through whichever of `nodes` leads, from 16 concurrent clients, retrying
+/// through elections; adds the acknowledged writes to `acked`.
 async fn write_keys(
     nodes: &BTreeMap<u64, KvNode>,
     keys: std::ops::Range<u32>,
     acked: &mut BTreeMap<String, String>,
 ) -> Result<(), BoxError> {
-    for i in keys {
-        let (key, value) = kv(i);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let any = nodes.values().next().expect("a node");
-            let leader = wait_for_leader(any, Duration::from_secs(10)).await?;
-            if let Some(node) = nodes.get(&leader)
-                && write(node, key.clone(), value.clone()).await.is_ok()
-            {
-                acked.insert(key, value);
-                break;
+    const CLIENTS: u32 = 16;
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let nodes = nodes.clone();
+        let keys = keys.clone();
+        clients.spawn(async move {
+            let mut done = Vec::new();
+            for i in keys.filter(|i| i % CLIENTS == c) {
+                let (key, value) = kv(i);
+                write_one(&nodes, &key, &value).await?;
+                done.push((key, value));
             }
-            if Instant::now() > deadline {
-                return Err(format!("no local leader accepted {key}").into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok::<_, BoxError>(done)
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        acked.extend(done??);
     }
     Ok(())
+}
+
+async fn write_one(nodes: &BTreeMap<u64, KvNode>, key: &str, value: &str) -> Result<(), BoxError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let any = nodes.values().next().expect("a node");
+        let leader = wait_for_leader(any, Duration::from_secs(10)).await?;
+        if let Some(node) = nodes.get(&leader)
+            && write(node, key.to_owned(), value.to_owned()).await.is_ok()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no local leader accepted {key}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn wait_for_all(
