@@ -1,5 +1,9 @@
 //! [`LogStore`]: openraft's `RaftLogStorage` and `RaftLogReader` over a walogs log.
 
+// The error type is openraft's `StorageError`, which its traits require; boxing it in the
+// helpers would only add a conversion at every trait method.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::Debug;
 use std::io;
 use std::marker::PhantomData;
@@ -290,7 +294,12 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
             .backend
             .append(bytes)
             .map_err(|e| write_err::<C>(backend_err(e)))?;
-        debug_assert_eq!(at, next);
+        if at != next {
+            return Err(write_err::<C>(AnyError::error(format!(
+                "the log appended at LSN {} where the store expected {}: another writer?",
+                at.0, next.0
+            ))));
+        }
         let lowest = lowest(state.meta.get());
         state.last = entries
             .last()
