@@ -12,6 +12,9 @@ bench-quick:
     cargo run --release -p walogs-cli -- bench --quick
 
 # The main job: the host runs the component on ./demo-wal, crashes it mid-append, recovers.
+# A debug build on purpose: a cold release build of the CLI takes about twice as long (wasmtime
+# with optimizations), and the demo's timing does not matter. `bench` is the one that needs
+# `--release` (and says so when it runs in a debug build).
 demo:
     cargo run --quiet -p walogs-cli -- demo demo-wal
 
@@ -27,16 +30,38 @@ component:
 
 # `npm install` (it keeps to package-lock.json), not `npm ci`: the registry lacks some optional
 # platform binaries of jco's dependencies, which `npm install` skips and `npm ci` refuses.
-[doc('Node.js: installs the locked npm packages, transpiles the component with jco, runs node --test.')]
-node-test: component
+[doc('Node.js: the npm package (packed, installed into a fresh project, tested there), then the examples.')]
+node-test: component npm-package-test
     cd examples/node && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; }
-    cd examples/node && npm run --silent transpile && node --test
+    cd examples/node && WALOGS_COMPONENT={{component_wasm}} npm run --silent transpile && node --test
 
-# Python: installs wasmtime-py and pytest (pinned) into examples/python/.venv, runs pytest.
-python-test: component
+# Python: the wheel (built, installed into a fresh venv, tested there), then the examples with it.
+python-test: component python-package-test
     cd examples/python && { [ -x .venv/bin/python ] || python3 -m venv .venv; }
     cd examples/python && .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-    cd examples/python && .venv/bin/python -m pytest
+    WALOGS_COMPONENT={{component_wasm}} packages/python/build-wheel.sh {{wheel_dir}}
+    cd examples/python && .venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps {{wheel_dir}}/walogs-*.whl
+    cd examples/python && WALOGS_COMPONENT={{component_wasm}} .venv/bin/python -m pytest
+
+# The component file `just component` builds (honours CARGO_TARGET_DIR), and where wheels go.
+component_wasm := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target") / "wasm32-wasip2/component/walogs.wasm"
+wheel_dir := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target") / "wheels"
+
+# npm package `walogs` (packages/npm): `npm pack`, installed into a fresh project, node --test there.
+npm-package-test: component
+    WALOGS_COMPONENT={{component_wasm}} packages/npm/test-installed.sh
+
+# PyPI package `walogs` (packages/python): a wheel, installed into a fresh venv, pytest there.
+python-package-test: component
+    cargo fmt --manifest-path packages/python/Cargo.toml -- --check
+    cargo clippy --manifest-path packages/python/Cargo.toml --all-targets -- -D warnings
+    WALOGS_COMPONENT={{component_wasm}} packages/python/test-installed.sh
+
+# Append costs of both packages (1 B, 4 KiB, 16 MiB; durable and not), installed as users get them.
+bench-packages: component
+    WALOGS_COMPONENT={{component_wasm}} packages/npm/test-installed.sh --bench
+    cd packages/python && cargo run --quiet --release --example engine_append
+    WALOGS_COMPONENT={{component_wasm}} packages/python/test-installed.sh --bench
 
 # Rust: the component in a wasmtime host of your own (examples/embed), run on a torn tail.
 embed-test: component

@@ -4,10 +4,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openWal } from './walogs.js';
+import { open } from 'walogs';
 
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'walogs-'));
-const wal = openWal(dir, { maxSegmentSize: 1024 });
+const wal = open(dir, { maxSegmentSize: 1024 });
 try {
   const lsn = wal.append('hello');
   const { start, end } = wal.appendBatch(['one', 'two', 'three']);

@@ -6,18 +6,18 @@ Usage: python example.py [DIR]   (default: a new temporary directory)
 import sys
 import tempfile
 
-from walogs import Wal
+import walogs
 
 path = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="walogs-")
-with Wal(path, max_segment_size=1024) as wal:
+with walogs.open(path, max_segment_size=1024) as wal:
     lsn = wal.append(b"hello")
     batch = wal.append_batch([b"one", b"two", b"three"])
     print(f"appended {lsn}, then {batch.start}..{batch.stop - 1}")
 
     for i in range(100):
         wal.append(f"event {i}".encode())
-    for entry in wal.entries(wal.last_lsn - 2):
-        print(f"{entry.lsn}: {entry.data.decode()}")
+    for lsn, data in wal.entries(wal.last_lsn - 2):
+        print(f"{lsn}: {data.decode()}")
 
     # Everything up to here is applied elsewhere: drop the sealed segments that only hold it.
     deleted = wal.checkpoint(wal.last_lsn)

@@ -24,6 +24,25 @@ struct Component;
 impl Guest for Component {
     type Wal = GuestWalImpl;
     type Cursor = GuestCursorImpl;
+
+    fn default_config() -> wit::Config {
+        let WalConfig {
+            max_segment_size,
+            durability,
+            read_only,
+            verify_on_open,
+        } = WalConfig::default();
+        wit::Config {
+            max_segment_size: max_segment_size.unwrap_or(0),
+            durability: match durability {
+                Durability::Always => wit::Durability::Always,
+                Durability::Explicit => wit::Durability::Explicit,
+                Durability::None => wit::Durability::None,
+            },
+            read_only,
+            verify_on_open,
+        }
+    }
 }
 
 export!(Component);
@@ -99,10 +118,10 @@ fn io_code(kind: io::ErrorKind) -> wit::IoCode {
     }
 }
 
-/// Maps the WIT config record to the engine's configuration.
+/// Maps the WIT config record to the engine's configuration (`max-segment-size` 0: never rotate).
 fn to_config(config: wit::Config) -> WalConfig {
     WalConfig {
-        max_segment_size: config.max_segment_size,
+        max_segment_size: Some(config.max_segment_size).filter(|&size| size != 0),
         durability: match config.durability {
             wit::Durability::Always => Durability::Always,
             wit::Durability::Explicit => Durability::Explicit,

@@ -70,7 +70,10 @@ pub enum WalError {
         reason: String,
     },
 
-    /// The path exists but is not a directory.
+    /// A directory on the way to the log, inside the component's preopened directory, is
+    /// not a directory (a case walogs 0.1.0 did not have). A log path that is itself a
+    /// regular file is, as in 0.1.0, an [`WalError::Io`] whose kind is
+    /// [`io::ErrorKind::NotADirectory`].
     #[error("not a directory: {}", path.display())]
     NotADirectory {
         /// The offending path.

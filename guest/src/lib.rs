@@ -29,14 +29,17 @@
 mod config;
 #[cfg(any(target_family = "wasm", test))]
 mod crc;
+mod durable;
 mod error;
 pub mod format;
 mod frame;
 mod iter;
 mod reader;
 mod recovery;
+mod repair;
 mod scan;
 mod segment;
+mod shared;
 pub mod storage;
 mod truncate;
 mod types;
@@ -49,7 +52,11 @@ pub use config::{Durability, WalConfig};
 pub use error::WalError;
 pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
-pub use types::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
+pub use repair::{Damage, RepairOptions, RepairReport};
+pub use shared::{
+    DEFAULT_MAX_GROUP_BYTES, Follow, LogShape, LogWriter, SharedLog, SharedSetup, SharedWal,
+};
+pub use types::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -49,6 +49,8 @@ pub(crate) enum Next<'a> {
         lsn: u64,
         data: &'a [u8],
         offset: u64,
+        /// The frame's stored CRC.
+        crc: u32,
     },
     /// The readable range ended exactly on a frame boundary.
     End,
@@ -98,9 +100,20 @@ impl FrameReader {
         self.pos
     }
 
+    /// Moves to `pos`: the next frame is decoded there.
+    pub(crate) fn seek(&mut self, pos: u64) {
+        self.pos = pos.min(self.end);
+    }
+
     /// The offset past which nothing is read.
     pub(crate) fn end(&self) -> u64 {
         self.end
+    }
+
+    /// Moves the end out to `end` once more of the file may be read (a growing segment).
+    /// The end never moves back.
+    pub(crate) fn extend_to(&mut self, end: u64) {
+        self.end = self.end.max(end);
     }
 
     /// The file being read.
@@ -150,6 +163,7 @@ impl FrameReader {
             lsn: header.lsn,
             data: &self.buf[start..start + header.len as usize],
             offset,
+            crc: header.crc,
         })
     }
 
@@ -178,24 +192,34 @@ impl FrameReader {
     }
 }
 
-/// Looks for a CRC-valid frame starting anywhere in `from..end` that could follow a frame
-/// expected to carry `expect` (any LSN when `None`). Returns its offset and LSN. Only headers with a plausible LSN and length are
-/// checksummed, so a long stretch of garbage is scanned quickly.
+/// The LSNs a CRC-valid frame in `from..end` could carry: from the LSN `expect` of the
+/// next frame (or the `hint` range of the segment's first frame, when nothing was read yet)
+/// up to one more per header that fits; without either, any LSN.
+pub(crate) fn search_bounds(
+    expect: Option<u64>,
+    hint: Option<(u64, u64)>,
+    from: u64,
+    end: u64,
+) -> (u64, u64) {
+    let headers = end.saturating_sub(from) / HEADER_SIZE as u64;
+    match (expect, hint) {
+        (Some(lsn), _) => (lsn, lsn.saturating_add(headers)),
+        (None, Some((lo, hi))) => (lo, hi.saturating_add(headers)),
+        (None, None) => (1, u64::MAX),
+    }
+}
+
+/// Looks for a CRC-valid frame starting anywhere in `from..end` whose LSN lies in
+/// `lsns` (see [`search_bounds`]). Returns its offset and LSN. Only headers with a
+/// plausible LSN and length are checksummed, so a long stretch of garbage is scanned
+/// quickly.
 pub(crate) fn find_valid_frame(
     file: &dyn StorageFile,
     from: u64,
     end: u64,
-    expect: Option<u64>,
+    lsns: (u64, u64),
 ) -> io::Result<Option<(u64, u64)>> {
-    // A frame after the damage carries at least the expected LSN, and at most one more per
-    // header that fits; with no expectation (the first frame of the log), any LSN.
-    let (min_lsn, max_lsn) = match expect {
-        Some(lsn) => (
-            lsn,
-            lsn.saturating_add(end.saturating_sub(from) / HEADER_SIZE as u64),
-        ),
-        None => (1, u64::MAX),
-    };
+    let (min_lsn, max_lsn) = lsns;
     let mut chunk = vec![0u8; CHUNK.min(end.saturating_sub(from) as usize)];
     let mut body = Vec::new();
     let mut base = from;

@@ -68,3 +68,29 @@ pub struct VerifyReport {
     /// The last LSN, if the log holds any entry.
     pub last_lsn: Option<Lsn>,
 }
+
+/// What the most recent open found at the tail and cut off ([`crate::Wal::recovery_report`]).
+///
+/// Only an interrupted write is ever cut: bytes past the durable point (or, when the log
+/// has no durable point that matches the files, a tail no valid frame follows). The
+/// frames counted here were written but never acknowledged durable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// The segment whose tail was cut, when one was.
+    pub segment: Option<u32>,
+    /// Where the cut is (the same offset as [`TailState::TruncatedAt`]).
+    pub cut_at: Option<u64>,
+    /// Bytes removed from the segment (a read-only open only reports them).
+    pub bytes_discarded: u64,
+    /// CRC-valid frames among the removed bytes.
+    pub frames_discarded: u64,
+    /// The durable point recovery relied on: bytes of the active segment known to hold
+    /// acknowledged entries only. `None` when the log has no durable point that matches
+    /// its files (a log written by walogs 0.1.0, or changed since the point was recorded).
+    pub durable_point: Option<u64>,
+    /// The LSN of the first entry past the durable point: entries from it on were not
+    /// known durable to the point, the window in which damage to acknowledged data cannot
+    /// be told from an interrupted write (docs/FORMAT.md). `None` without a durable point.
+    pub durable_next_lsn: Option<Lsn>,
+}

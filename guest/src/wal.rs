@@ -4,15 +4,17 @@
 use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use crate::durable::{Anchor, Tracker};
 use crate::frame::{self, check_size, encode_into};
 use crate::recovery::{self, SegMeta};
 use crate::segment::MAX_SEGMENT_SEQ;
 use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::truncate;
 use crate::{
-    Durability, Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError, WalIter,
+    Durability, Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport, WalConfig,
+    WalError, WalIter,
 };
 
 /// A handle to a multi-segment WAL directory.
@@ -34,6 +36,14 @@ pub struct Wal {
     poisoned: Option<String>,
     /// Reused encoding buffer: one write call per append or batch chunk.
     scratch: Vec<u8>,
+    /// Where the last frame encoded in `scratch` starts.
+    scratch_last: usize,
+    /// What the most recent open cut, and the durable point it relied on.
+    report: RecoveryReport,
+    /// The durable point and its sidecar (`None` when read-only).
+    durable: Option<Tracker>,
+    /// The LSN each `truncate_after` kept, shared with live iterators (see [`WalIter`]).
+    truncations: Arc<Mutex<Vec<u64>>>,
 }
 
 impl Wal {
@@ -59,15 +69,24 @@ impl Wal {
         config: WalConfig,
     ) -> Result<Self, WalError> {
         let recovered = recovery::recover(storage.as_ref(), &config)?;
-        let active = match recovered.segments.last() {
+        let (active, durable) = match recovered.segments.last() {
             Some(seg) if !config.read_only => {
                 let mut file = storage.open(&seg.name(), OpenMode::ReadWrite)?;
                 // What recovery found may sit only in the page cache: make it durable,
                 // so that durable_lsn is true from the start.
                 file.sync_data()?;
-                Some(file)
+                let tracker = Tracker::open(
+                    storage.as_ref(),
+                    recovered.durable_generation,
+                    recovered.confirmed,
+                    seg.seq,
+                    seg.len,
+                    recovered.active_anchor,
+                    recovered.next_lsn,
+                )?;
+                (Some(file), Some(tracker))
             }
-            _ => None,
+            _ => (None, None),
         };
         Ok(Wal {
             storage,
@@ -79,6 +98,10 @@ impl Wal {
             tail_state: recovered.tail_state,
             poisoned: None,
             scratch: Vec::new(),
+            scratch_last: 0,
+            report: recovered.report,
+            durable,
+            truncations: Arc::default(),
         })
     }
 
@@ -96,8 +119,9 @@ impl Wal {
     ///
     /// Sizes are checked first: an oversize entry fails the whole batch before anything
     /// is written. A batch that would push the active segment past `max_segment_size`
-    /// fills it up to the limit, rotates, and continues in the new segment. A crash in
-    /// the middle leaves a prefix of the batch, never a hole.
+    /// fills it up to the limit, rotates, and continues in the new segment. After a crash
+    /// in the middle, recovery keeps a prefix of the batch (possibly none of it), never a
+    /// hole: parts a crash persisted out of order are cut at the first missing byte.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -111,6 +135,14 @@ impl Wal {
         for entry in entries {
             check_size(entry.as_ref())?;
         }
+        if self.next_lsn.checked_add(entries.len() as u64).is_none() {
+            // The last LSN, u64::MAX, is never assigned: nothing could follow it.
+            let msg = format!("the LSN space is exhausted (next LSN {})", self.next_lsn);
+            return Err(WalError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                msg,
+            )));
+        }
         let start = self.next_lsn;
         self.scratch.clear();
         let mut pending = 0u64;
@@ -121,6 +153,7 @@ impl Wal {
                 pending = 0;
                 self.seal_and_start_next()?;
             }
+            self.scratch_last = self.scratch.len();
             encode_into(&mut self.scratch, self.next_lsn + pending, data);
             pending += 1;
         }
@@ -208,6 +241,7 @@ impl Wal {
             self.segments.remove(0);
             deleted += 1;
         }
+        self.record_durable_point(false)?;
         Ok(deleted)
     }
 
@@ -243,14 +277,20 @@ impl Wal {
         self.active = None;
         let storage = Arc::clone(&self.storage);
         let result = truncate::write_marker(storage.as_ref(), lsn.0)
-            .map_err(WalError::from)
             .and_then(|()| truncate::finish_pending(storage.as_ref()))
             .and_then(|()| Wal::open_with_storage(Arc::clone(&storage), self.config.clone()));
         match result {
             Ok(reopened) => {
                 let tail_state = self.tail_state;
+                let report = std::mem::take(&mut self.report);
+                let truncations = Arc::clone(&self.truncations);
+                if let Ok(mut kept) = truncations.lock() {
+                    kept.push(lsn.0);
+                }
                 *self = reopened;
                 self.tail_state = tail_state;
+                self.report = report;
+                self.truncations = truncations;
                 Ok(())
             }
             Err(e) => {
@@ -301,15 +341,35 @@ impl Wal {
         let plan: VecDeque<_> = self.segments[index.min(self.segments.len())..]
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.seq, (index + i == last).then_some(s.len)))
+            .map(|(i, s)| (s.name(), (index + i == last).then_some(s.len)))
             .collect();
         let expect = self.segments.get(index).and_then(|s| s.first_lsn);
-        WalIter::new(Arc::clone(&self.storage), plan, expect, skip_below)
+        WalIter::new(
+            Arc::clone(&self.storage),
+            plan,
+            expect,
+            skip_below,
+            Arc::clone(&self.truncations),
+        )
     }
 
     /// The tail state recorded by the most recent open.
     pub fn tail_state(&self) -> TailState {
         self.tail_state
+    }
+
+    /// What the most recent open cut off (bytes and CRC-valid frames of an interrupted
+    /// write) and the durable point it relied on. See docs/FORMAT.md.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = walogs::Wal::open(dir.path())?;
+    /// let report = wal.recovery_report();
+    /// assert_eq!((report.bytes_discarded, report.frames_discarded), (0, 0));
+    /// # Ok::<(), walogs::WalError>(())
+    /// ```
+    pub fn recovery_report(&self) -> RecoveryReport {
+        self.report.clone()
     }
 
     /// The LSN the next successful append will assign.
@@ -355,6 +415,21 @@ impl Wal {
     /// The directory holding the log.
     pub fn dir(&self) -> &Path {
         self.storage.path()
+    }
+
+    /// The storage the log lives in (for readers that open their own file handles).
+    pub(crate) fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The configuration the log was opened with.
+    pub(crate) fn config(&self) -> &WalConfig {
+        &self.config
+    }
+
+    /// What poisoned the handle, if anything did.
+    pub(crate) fn poison_cause(&self) -> Option<&str> {
+        self.poisoned.as_deref()
     }
 
     fn check_writable(&self) -> Result<(), WalError> {
@@ -419,12 +494,24 @@ impl Wal {
         if count == 0 {
             return Ok(());
         }
-        let offset = self.active_meta().len;
+        let (seq, offset) = (self.active_meta().seq, self.active_meta().len);
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.before_write(seq);
+            self.poison_on_error(recorded)?;
+        }
         let scratch = std::mem::take(&mut self.scratch);
         let written = self.active_file().write_all_at(&scratch, offset);
         self.scratch = scratch;
         self.poison_on_error(written)?;
         let first = self.next_lsn;
+        if let Some(tracker) = &mut self.durable {
+            let at = self.scratch_last;
+            let crc = u32::from_le_bytes(self.scratch[at + 4..at + 8].try_into().expect("4 bytes"));
+            tracker.wrote(Anchor {
+                offset: offset + at as u64,
+                crc,
+            });
+        }
         let active = self.segments.last_mut().expect("active segment");
         active.len += self.scratch.len() as u64;
         active.first_lsn.get_or_insert(first);
@@ -443,6 +530,15 @@ impl Wal {
         let synced = synced.or(Ok(()));
         self.poison_on_error(synced)?;
         self.durable_lsn = self.next_lsn - 1;
+        let (seq, len, next) = (
+            self.active_meta().seq,
+            self.active_meta().len,
+            self.next_lsn,
+        );
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.synced(seq, len, next);
+            self.poison_on_error(recorded)?;
+        }
         Ok(())
     }
 
@@ -467,6 +563,7 @@ impl Wal {
             seq,
             first_lsn: None,
             len: 0,
+            v1: false,
         };
         let created = self.storage.open(&seg.name(), OpenMode::CreateNew);
         let file = self.poison_on_error(created)?;
@@ -474,6 +571,40 @@ impl Wal {
         self.poison_on_error(synced)?;
         self.active = Some(file);
         self.segments.push(seg);
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.rotated(seq, self.next_lsn);
+            self.poison_on_error(recorded)?;
+        }
         Ok(())
+    }
+
+    /// Records the durable point now (see docs/FORMAT.md); `clean` on close.
+    fn record_durable_point(&mut self, clean: bool) -> Result<(), WalError> {
+        let (seq, len) = match (self.segments.last(), &self.active) {
+            (Some(seg), Some(_)) => (seg.seq, seg.len),
+            _ => return Ok(()),
+        };
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.record(seq, clean, len);
+            self.poison_on_error(recorded)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Wal {
+    /// Records a clean close in the durable point, so that bytes a later writer (walogs
+    /// 0.1.0 ignores the sidecar) adds are never taken for this writer's. Errors are
+    /// ignored: a missing clean record only makes the next open rely on less.
+    fn drop(&mut self) {
+        if self.poisoned.is_none() && !self.config.read_only {
+            let _ = self.record_durable_point(true);
+        }
+        // Live iterators share the storage: they keep reading, but not the writer's lock.
+        // (A handle replaced by `truncate_after` has no active file and must not release
+        // the lock its successor holds.)
+        if self.active.is_some() {
+            self.storage.close();
+        }
     }
 }

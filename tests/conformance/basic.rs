@@ -159,9 +159,18 @@ pub fn open_on_a_regular_file_is_refused<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     fs::write(&file, b"precious").unwrap();
-    match B::open(&file, WalConfig::default()) {
-        Err(WalError::NotADirectory { .. }) => {}
-        other => panic!("expected NotADirectory, got {:?}", other.err()),
+    // 0.1.0's variant for 0.1.0's case: an I/O error whose kind is NotADirectory.
+    for config in [
+        WalConfig::default(),
+        WalConfig {
+            read_only: true,
+            ..WalConfig::default()
+        },
+    ] {
+        match B::open(&file, config) {
+            Err(WalError::Io(e)) if e.kind() == std::io::ErrorKind::NotADirectory => {}
+            other => panic!("expected Io(NotADirectory), got {:?}", other.err()),
+        }
     }
     assert_eq!(fs::read(&file).unwrap(), b"precious");
 }

@@ -1,8 +1,11 @@
 //! The conformance suite: every body below runs against the native engine
 //! (`native::…`) and against the component in the wasmtime host (`component::…`).
 
+mod adversarial;
 mod basic;
 mod compat;
+mod concurrent;
+mod durable;
 mod features;
 mod fuzz;
 mod model;
@@ -42,4 +45,38 @@ walogs_conformance::conformance! {
     compat::a_v1_single_file_log_is_migrated,
     model::random_operation_sequences_match_the_model,
     fuzz::arbitrary_segment_bytes_never_panic,
+    durable::an_out_of_order_batch_after_an_acknowledged_entry_is_cut,
+    durable::out_of_order_unsynced_appends_are_cut,
+    durable::damage_before_the_durable_point_is_corruption,
+    durable::a_durable_point_older_than_0_1_0_appends_never_cuts_them,
+    durable::a_foreign_or_garbage_durable_point_is_ignored,
+    durable::a_torn_durable_point_update_falls_back_to_the_other_slot,
+    durable::walogs_0_1_0_ignores_the_durable_point,
+    adversarial::a_symlinked_segment_is_followed_never_skipped,
+    adversarial::an_empty_sealed_segment_is_corruption,
+    adversarial::a_marker_that_does_not_match_the_files_deletes_nothing,
+    adversarial::a_marker_is_discarded_once_0_1_0_appended_after_it,
+    adversarial::a_matching_marker_is_finished_from_every_intermediate_state,
+    adversarial::a_read_only_open_reads_what_a_writer_would_recover_with_any_marker,
+    adversarial::a_read_only_open_reads_a_v1_log_in_place,
+    adversarial::the_largest_lsn_never_panics_or_wraps,
+    adversarial::a_cut_last_entry_does_not_restart_lsns,
+}
+
+walogs_conformance::shared_conformance! {
+    native_shared => walogs_conformance::Native;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
+}
+
+walogs_conformance::shared_conformance! {
+    component_shared => walogs_conformance::Component;
+    concurrent::concurrent_producers_get_dense_unique_lsns_that_survive_reopen,
+    concurrent::random_mixes_with_followers_checkpoints_and_reopens,
+    concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
+    concurrent::followers_see_only_durable_entries_across_rotations,
+    concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
 }

@@ -236,9 +236,9 @@ pub fn pending_truncation_is_finished_or_discarded_on_open<B: Backend>() {
     assert_eq!(log.entries().unwrap(), expected(1, 8));
     drop(log);
     assert!(!dir.path().join("TRUNCATE").exists());
-    // A whole marker committed "keep up to LSN 2": open finishes the job.
-    let mut marker = 2u64.to_le_bytes().to_vec();
-    marker.extend_from_slice(&crc32fast::hash(&2u64.to_le_bytes()).to_le_bytes());
+    // A whole marker committed "keep up to LSN 2" for exactly these files: open
+    // finishes the job. (Markers are tied to the files: see adversarial.rs.)
+    let marker = crate::adversarial::marker_for(dir.path(), 2);
     fs::write(dir.path().join("TRUNCATE"), marker).unwrap();
     let mut log = open::<B>(dir.path());
     assert_eq!(log.entries().unwrap(), expected(1, 2));

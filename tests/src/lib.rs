@@ -7,11 +7,13 @@
 mod component;
 pub mod disk;
 mod native;
+pub mod shared;
 
 use std::path::Path;
 
 pub use component::Component;
 pub use native::Native;
+pub use shared::{Follower, SharedBackend, SharedLog};
 use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError};
 
 /// Everything a test does with an open log, identical across backends.
@@ -104,6 +106,17 @@ macro_rules! conformance {
         }
         mod component {
             $( #[test] fn $name() { super::$module::$name::<walogs_conformance::Component>(); } )*
+        }
+    };
+}
+
+/// Instantiates each named concurrent test body for one backend, in module `$module`
+/// (`native_shared::NAME`, `component_shared::NAME`).
+#[macro_export]
+macro_rules! shared_conformance {
+    ($module:ident => $backend:ty; $($body:ident :: $name:ident),* $(,)?) => {
+        mod $module {
+            $( #[test] fn $name() { super::$body::$name::<$backend>(); } )*
         }
     };
 }

@@ -23,12 +23,22 @@ pub struct NativeLog {
 
 /// The switch that fails syncs, and the count of syncs made.
 #[derive(Debug, Default)]
-struct Faults {
+pub(crate) struct Faults {
     fail_syncs: AtomicBool,
     syncs: AtomicU64,
 }
 
 impl Faults {
+    /// Makes every later sync fail.
+    pub(crate) fn fail_syncs(&self) {
+        self.fail_syncs.store(true, Ordering::SeqCst);
+    }
+
+    /// Syncs made so far.
+    pub(crate) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::SeqCst)
+    }
+
     /// Counts a sync, or fails it once the switch is on.
     fn sync(&self) -> io::Result<()> {
         if self.fail_syncs.load(Ordering::SeqCst) {
@@ -39,10 +49,9 @@ impl Faults {
     }
 }
 
-impl Backend for Native {
-    type Log = NativeLog;
-
-    fn open(dir: &Path, config: WalConfig) -> Result<NativeLog, WalError> {
+impl Native {
+    /// Opens the engine on std storage whose syncs can be made to fail.
+    pub(crate) fn open_wal(dir: &Path, config: WalConfig) -> Result<(Wal, Arc<Faults>), WalError> {
         let inner = if config.read_only {
             StdStorage::open_reader(dir)?
         } else {
@@ -53,10 +62,16 @@ impl Backend for Native {
             inner,
             faults: Arc::clone(&faults),
         };
-        Ok(NativeLog {
-            wal: Wal::open_with_storage(Arc::new(storage), config)?,
-            faults,
-        })
+        Ok((Wal::open_with_storage(Arc::new(storage), config)?, faults))
+    }
+}
+
+impl Backend for Native {
+    type Log = NativeLog;
+
+    fn open(dir: &Path, config: WalConfig) -> Result<NativeLog, WalError> {
+        let (wal, faults) = Native::open_wal(dir, config)?;
+        Ok(NativeLog { wal, faults })
     }
 }
 
@@ -110,10 +125,10 @@ impl Log for NativeLog {
         self.wal.verify()
     }
     fn fail_syncs(&mut self) {
-        self.faults.fail_syncs.store(true, Ordering::SeqCst);
+        self.faults.fail_syncs();
     }
     fn syncs(&mut self) -> u64 {
-        self.faults.syncs.load(Ordering::SeqCst)
+        self.faults.syncs()
     }
 }
 
@@ -147,6 +162,9 @@ impl Storage for Faulty {
     fn sync_dir(&self) -> io::Result<()> {
         self.faults.sync()?;
         self.inner.sync_dir()
+    }
+    fn close(&self) {
+        self.inner.close()
     }
 }
 

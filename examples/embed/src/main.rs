@@ -57,11 +57,10 @@ fn main() -> Result<()> {
     );
 
     // Each call returns Result<Result<T, walogs error>, trap>: hence `??`.
+    // Start from the component's defaults (64 MiB segments); 0 would mean "never rotate".
     let config = Config {
-        max_segment_size: None,
         durability: Durability::Always,
-        read_only: false,
-        verify_on_open: false,
+        ..walogs.walogs_wal_log().call_default_config(&mut store)?
     };
     let wal = log.call_open(&mut store, "/wal", config)??;
     match log.call_tail_state(&mut store, wal)? {

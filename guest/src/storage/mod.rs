@@ -34,7 +34,8 @@ pub enum OpenMode {
 pub trait Storage: Send + Sync + fmt::Debug {
     /// The directory, for messages.
     fn path(&self) -> &Path;
-    /// The names of the regular files in the directory, in no particular order.
+    /// The names of the entries in the directory (files, symlinks, anything), in no
+    /// particular order.
     fn list(&self) -> io::Result<Vec<String>>;
     /// Opens `name` in the directory.
     fn open(&self, name: &str, mode: OpenMode) -> io::Result<Box<dyn StorageFile>>;
@@ -44,6 +45,10 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn rename(&self, from: &str, to: &str) -> io::Result<()>;
     /// Makes the directory's entries (creates, deletes, renames) durable.
     fn sync_dir(&self) -> io::Result<()>;
+    /// Called when the writer using this storage is dropped: release what only a writer
+    /// needs (the directory's lock). Iterators that share the storage may still read.
+    /// The default does nothing.
+    fn close(&self) {}
 }
 
 /// One open file of the log.

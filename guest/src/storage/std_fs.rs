@@ -5,6 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{OpenMode, Storage, StorageFile};
 use crate::WalError;
@@ -14,8 +15,8 @@ use crate::WalError;
 #[derive(Debug)]
 pub struct StdStorage {
     dir: PathBuf,
-    /// The held write lock, released when the storage is dropped.
-    _lock: Option<File>,
+    /// The held write lock, released by [`Storage::close`] or when the storage is dropped.
+    lock: Mutex<Option<File>>,
 }
 
 /// Name of the lock file a writer holds.
@@ -29,22 +30,17 @@ impl StdStorage {
     pub fn open_writer(dir: &Path) -> Result<Self, WalError> {
         Self::check_path(dir)?;
         match std::fs::metadata(dir) {
-            Ok(meta) if !meta.is_dir() => {
-                return Err(WalError::NotADirectory { path: dir.into() });
-            }
+            Ok(meta) if !meta.is_dir() => return Err(not_a_directory(dir)),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir)?;
-                if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    File::open(parent)?.sync_all()?;
-                }
+                create_dir_durably(dir, &mut |parent| File::open(parent)?.sync_all())?;
             }
             Err(e) => return Err(e.into()),
         }
         let lock = lock_dir(dir)?;
         Ok(Self {
             dir: dir.into(),
-            _lock: lock,
+            lock: Mutex::new(lock),
         })
     }
 
@@ -53,11 +49,11 @@ impl StdStorage {
         Self::check_path(dir)?;
         let meta = std::fs::metadata(dir)?;
         if !meta.is_dir() {
-            return Err(WalError::NotADirectory { path: dir.into() });
+            return Err(not_a_directory(dir));
         }
         Ok(Self {
             dir: dir.into(),
-            _lock: None,
+            lock: Mutex::new(None),
         })
     }
 
@@ -70,6 +66,48 @@ impl StdStorage {
         }
         Ok(())
     }
+}
+
+/// What walogs 0.1.0 returned for a path that is not a directory: an [`io::Error`] (its
+/// kind `NotADirectory`), which 0.1.0's own tests expect.
+fn not_a_directory(dir: &Path) -> WalError {
+    let msg = format!("not a directory: {}", dir.display());
+    WalError::Io(io::Error::new(io::ErrorKind::NotADirectory, msg))
+}
+
+/// Creates `dir` and every missing parent, top down, calling `sync_parent` on the parent
+/// of each directory created (the working directory `.` for a relative top), so that no
+/// created directory can vanish in a power loss.
+fn create_dir_durably(
+    dir: &Path,
+    sync_parent: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(at),
+            Err(e) => return Err(e),
+        }
+        match at.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => at = parent,
+            _ => break,
+        }
+    }
+    for created in missing.into_iter().rev() {
+        match std::fs::create_dir(created) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && created.is_dir() => continue,
+            Err(e) => return Err(e),
+        }
+        let parent = created
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        sync_parent(parent)?;
+    }
+    Ok(())
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -100,8 +138,10 @@ impl Storage for StdStorage {
     fn list(&self) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            if let (true, Some(name)) = (entry.file_type()?.is_file(), entry.file_name().to_str()) {
+            // Every name, whatever its type: a segment name that is a symlink (followed on
+            // open) or a directory (an error on open) must never be skipped, or the log
+            // would read as shorter and reuse LSNs.
+            if let Some(name) = entry?.file_name().to_str() {
                 names.push(name.to_owned());
             }
         }
@@ -136,6 +176,12 @@ impl Storage for StdStorage {
             return Ok(()); // A test-only mutant for the crash explorer.
         }
         File::open(&self.dir)?.sync_all()
+    }
+
+    fn close(&self) {
+        if let Ok(mut lock) = self.lock.lock() {
+            lock.take();
+        }
     }
 }
 
@@ -179,5 +225,35 @@ impl StorageFile for StdFile {
 
     fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_created_directory_has_its_parent_synced() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b/c");
+        let mut synced = Vec::new();
+        create_dir_durably(&dir, &mut |p| {
+            synced.push(p.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        assert!(dir.is_dir());
+        let want: Vec<PathBuf> = ["", "a", "a/b"]
+            .iter()
+            .map(|p| root.path().join(p))
+            .collect();
+        assert_eq!(synced, want);
+        synced.clear();
+        create_dir_durably(&dir, &mut |p| {
+            synced.push(p.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        assert!(synced.is_empty(), "nothing created, nothing synced");
     }
 }

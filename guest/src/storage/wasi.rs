@@ -13,9 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 use super::{OpenMode, Storage, StorageFile};
 use crate::WalError;
@@ -181,10 +179,9 @@ impl Storage for WasiStorage {
         let fail = || io_err("list", self.path_str());
         let entries = self.fd.read_directory().map_err(fail())?;
         let mut names = Vec::new();
+        // Every name, whatever its type (see `StdStorage::list`).
         while let Some(entry) = entries.read_directory_entry().map_err(fail())? {
-            if entry.type_ == DescriptorType::RegularFile {
-                names.push(entry.name);
-            }
+            names.push(entry.name);
         }
         Ok(names)
     }

@@ -45,6 +45,17 @@ fn a_clean_sweep_exits_zero_with_a_table_per_class() {
 }
 
 #[test]
+fn a_sweep_checks_exactly_the_number_of_states_asked_for() {
+    for states in ["50", "51"] {
+        let out = walogs(&["crash-test", "--json", "--seed", "5", "--states", states]);
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(out.status.code(), Some(0), "{report}");
+        assert_eq!(report["states"].to_string(), states, "{report}");
+    }
+}
+
+#[test]
 fn a_mutant_fails_the_sweep_and_its_replay_command_reproduces_the_violation() {
     let wasm = mutants::build(&mutants::workspace_root(), Mutant::SkipFdatasync).unwrap();
     let wasm = wasm.to_str().unwrap();

@@ -89,9 +89,9 @@ pub fn explore(
     let mut all = vec![Class::Workload];
     all.extend(&classes);
     let mut report = Report::new(options.seed, options.states, &all);
-    let total_weight: u64 = classes.iter().map(|&c| weight(c)).sum::<u64>().max(1);
-    let quota = |c: Class| options.states * weight(c) / total_weight;
-    let total: u64 = classes.iter().map(|&c| quota(c)).sum();
+    let quotas = quotas(&classes, options.states);
+    let quota = |c: Class| quotas.iter().find(|(k, _)| *k == c).map_or(0, |&(_, q)| q);
+    let total: u64 = quotas.iter().map(|&(_, q)| q).sum();
     let mut exec = Executor::new(rt)?;
     let mut seen = HashSet::new();
     let max_workloads = 10 + options.states / 20;
@@ -269,4 +269,55 @@ pub fn replay(
         state,
         verdict,
     })
+}
+
+/// Splits `states` among `classes` by their weights, exactly: the shares rounded down,
+/// then one more state each for the classes with the largest remainders.
+fn quotas(classes: &[Class], states: u64) -> Vec<(Class, u64)> {
+    let total_weight: u64 = classes.iter().map(|&c| weight(c)).sum::<u64>().max(1);
+    let mut shares: Vec<(Class, u64, u64)> = classes
+        .iter()
+        .map(|&c| {
+            let exact = u128::from(states) * u128::from(weight(c));
+            let base = (exact / u128::from(total_weight)) as u64;
+            let rest = (exact % u128::from(total_weight)) as u64;
+            (c, base, rest)
+        })
+        .collect();
+    let given: u64 = shares.iter().map(|&(_, base, _)| base).sum();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(shares[i].2));
+    let left = usize::try_from(states.saturating_sub(given)).unwrap_or(usize::MAX);
+    for &i in order.iter().take(left) {
+        shares[i].1 += 1;
+    }
+    shares.into_iter().map(|(c, q, _)| (c, q)).collect()
+}
+
+#[cfg(test)]
+mod quota_tests {
+    use super::*;
+
+    #[test]
+    fn the_quotas_add_up_to_exactly_the_states_asked_for() {
+        let classes = [
+            Class::ProcessCrash,
+            Class::Fuel,
+            Class::PowerLoss,
+            Class::TornWrite,
+            Class::IoError,
+            Class::Damage,
+            Class::RecoveryCrash,
+        ];
+        for states in [0, 1, 7, 49, 50, 51, 999, 2_400, 50_000] {
+            for n in 1..=classes.len() {
+                let q = quotas(&classes[..n], states);
+                assert_eq!(
+                    q.iter().map(|&(_, q)| q).sum::<u64>(),
+                    states,
+                    "{states} over {n}"
+                );
+            }
+        }
+    }
 }

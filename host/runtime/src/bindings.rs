@@ -34,7 +34,9 @@ pub(crate) fn config_to_wit(config: &WalConfig) -> wit::Config {
         verify_on_open,
     } = *config;
     wit::Config {
-        max_segment_size,
+        // The WIT's 0 means "never rotate". The engine's `Some(0)` gives every frame a
+        // segment of its own, and so does 1: no frame fits in one byte.
+        max_segment_size: max_segment_size.map_or(0, |size| size.max(1)),
         durability: match durability {
             Durability::Always => wit::Durability::Always,
             Durability::Explicit => wit::Durability::Explicit,

@@ -34,6 +34,7 @@ pub mod interpose;
 mod iter;
 mod open;
 mod runtime;
+mod shared;
 mod state;
 mod wal;
 
@@ -45,5 +46,6 @@ pub use open::{GUEST_ROOT, OpenOptions};
 #[cfg(feature = "embedded")]
 pub use runtime::EMBEDDED_COMPONENT;
 pub use runtime::{DEFAULT_MAX_MEMORY, Runtime, RuntimeOptions};
+pub use shared::{ComponentWriter, SharedComponentWal};
 pub use wal::ComponentWal;
 pub use walogs::storage::LOCK_FILENAME as LOCK_FILE;

@@ -68,6 +68,8 @@ pub enum Unit {
     GigabytesPerSec,
     /// Milliseconds per operation (lower is better).
     MillisPerOp,
+    /// Durable commits per second (higher is better).
+    CommitsPerSec,
 }
 
 impl Unit {
@@ -78,6 +80,7 @@ impl Unit {
             Unit::MegabytesPerSec => "MB/s",
             Unit::GigabytesPerSec => "GB/s",
             Unit::MillisPerOp => "ms/op",
+            Unit::CommitsPerSec => "commits/s",
         }
     }
 }
@@ -114,6 +117,7 @@ impl Row {
     pub fn speed(&self) -> f64 {
         match self.unit {
             Unit::MicrosPerOp | Unit::MillisPerOp => self.ops as f64 / self.seconds,
+            Unit::CommitsPerSec => self.value,
             Unit::MegabytesPerSec | Unit::GigabytesPerSec => self.bytes as f64 / self.seconds,
         }
     }
@@ -124,6 +128,7 @@ pub fn figure(unit: Unit, ops: u64, bytes: u64, seconds: f64) -> f64 {
     match unit {
         Unit::MicrosPerOp => seconds * 1e6 / ops.max(1) as f64,
         Unit::MillisPerOp => seconds * 1e3 / ops.max(1) as f64,
+        Unit::CommitsPerSec => ops as f64 / seconds,
         Unit::MegabytesPerSec => bytes as f64 / seconds / 1e6,
         Unit::GigabytesPerSec => bytes as f64 / seconds / 1e9,
     }

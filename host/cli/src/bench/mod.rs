@@ -3,6 +3,7 @@
 //! one file system. See docs/BENCHMARKS.md.
 
 mod append;
+mod concurrent;
 mod logs;
 mod machine;
 mod measure;
@@ -43,6 +44,10 @@ pub struct Sizes {
     pub open_big: u64,
     /// Opens per subject.
     pub open_rounds: u64,
+    /// Milliseconds of one subject's slice in the concurrent workload.
+    pub concurrent_slice_ms: u64,
+    /// Interleaved slices per subject and producer count in the concurrent workload.
+    pub concurrent_rounds: u64,
 }
 
 impl Sizes {
@@ -58,6 +63,8 @@ impl Sizes {
             open_small: 256 << 10,
             open_big: 4 << 20,
             open_rounds: 21,
+            concurrent_slice_ms: 500,
+            concurrent_rounds: 5,
         }
     }
 
@@ -73,6 +80,8 @@ impl Sizes {
             open_small: 64 << 10,
             open_big: 1 << 20,
             open_rounds: 11,
+            concurrent_slice_ms: 100,
+            concurrent_rounds: 2,
         }
     }
 }
@@ -196,6 +205,7 @@ fn workloads(ctx: &Ctx<'_>, options: &Options) -> Result<Vec<measure::Row>> {
         ("iteration", Box::new(read::iteration)),
         ("open", Box::new(|c| read::open(c, logs(c)?))),
         ("verify", Box::new(|c| read::verify(c, logs(c)?))),
+        ("concurrent", Box::new(concurrent::concurrent)),
     ];
     if let Some(only) = &options.only {
         list.retain(|(name, _)| name.contains(only.as_str()));

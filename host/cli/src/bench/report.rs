@@ -56,7 +56,13 @@ pub struct Target {
 }
 
 impl Target {
-    fn new(name: String, measured: Option<f64>, bound: Bound, required: f64, unit: &str) -> Self {
+    pub(super) fn new(
+        name: String,
+        measured: Option<f64>,
+        bound: Bound,
+        required: f64,
+        unit: &str,
+    ) -> Self {
         let met = measured.is_some_and(|m| match bound {
             Bound::AtLeast => m >= required,
             Bound::AtMost => m <= required,
@@ -175,6 +181,7 @@ pub fn targets(rows: &[Row]) -> Vec<Target> {
         1.0,
         "GB/s",
     ));
+    out.extend(super::concurrent::targets(rows));
     out
 }
 

@@ -85,7 +85,7 @@ pub fn run(rt: &Runtime, args: CrashTestArgs, out: &Out) -> Result<u8, HostError
         bar.set_message(format!("{} ({} violations)", p.class, p.violations));
     })?;
     bar.finish_and_clear();
-    out.print(&report, || print!("{}", report.text()));
+    out.print(&report, || report.text())?;
     Ok(if report.passed() {
         EXIT_OK
     } else {
@@ -133,22 +133,24 @@ fn replay(
         trace: if trace { replayed.trace } else { Vec::new() },
     };
     out.print(&json, || {
+        let mut text = String::new();
         for line in &json.trace {
-            println!("{line}");
+            text += &format!("{line}\n");
         }
-        println!("case:     {}\nworkload: {}\nfault:    {}", json.case, json.workload, json.fault);
+        text += &format!("case:     {}\nworkload: {}\nfault:    {}\n", json.case, json.workload, json.fault);
         match (&json.crash_point, &json.expected, &json.observed) {
             (Some(point), Some(expected), Some(observed)) => {
                 let files = replayed.state.as_ref().map(|s| s.image.summary()).unwrap_or_default();
-                println!("point:    {point}\nfiles:    {files}\nexpected: {expected}\nobserved: {observed}");
+                text += &format!("point:    {point}\nfiles:    {files}\nexpected: {expected}\nobserved: {observed}\n");
                 match &json.violation {
-                    Some(why) => println!("VIOLATION: {why}"),
-                    None => println!("ok: recovery did what the oracle allows"),
+                    Some(why) => text += &format!("VIOLATION: {why}\n"),
+                    None => text += "ok: recovery did what the oracle allows\n",
                 }
             }
-            _ => println!("the case does not apply to its workload"),
+            _ => text += "the case does not apply to its workload\n",
         }
-    });
+        text
+    })?;
     Ok(if json.violation.is_some() {
         EXIT_CORRUPT
     } else {

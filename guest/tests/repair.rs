@@ -1,0 +1,399 @@
+//! `Wal::repair`: cut at the damage, every removed byte kept in a quarantine file, crash-safe.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
+use walogs::{Lsn, RepairOptions, Wal, WalConfig, WalError};
+
+fn segment(dir: &Path, seq: u32) -> PathBuf {
+    dir.join(format!("wal-{seq:06}.log"))
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .filter(|(n, _)| n != "LOCK")
+        .collect();
+    out.sort();
+    out
+}
+
+/// The whole records of every quarantine file in `dir`: (segment name, offset, bytes). A
+/// repair stopped while writing one leaves a partial record, which is skipped.
+fn quarantined(dir: &Path) -> Vec<(String, u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, bytes) in files(dir) {
+        if !name.starts_with("quarantine-") {
+            continue;
+        }
+        let mut at = 0;
+        while at + 6 <= bytes.len() {
+            assert_eq!(&bytes[at..at + 4], b"WQR1");
+            let n = u16::from_le_bytes(bytes[at + 4..at + 6].try_into().unwrap()) as usize;
+            if at + 6 + n + 16 > bytes.len() {
+                break;
+            }
+            let seg = String::from_utf8(bytes[at + 6..at + 6 + n].to_vec()).unwrap();
+            at += 6 + n;
+            let offset = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+            let len = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
+            at += 16;
+            if at + len > bytes.len() {
+                break;
+            }
+            out.push((seg, offset, bytes[at..at + len].to_vec()));
+            at += len;
+        }
+    }
+    out
+}
+
+fn assert_corrupt(dir: &Path) {
+    match Wal::open(dir) {
+        Err(WalError::Corrupt { .. }) => {}
+        other => panic!("expected Corrupt, got {:?}", other.map(|w| w.next_lsn())),
+    }
+}
+
+/// Checks that every byte of `before` is in `dir` now: in a segment at its place, or in a
+/// quarantine record.
+fn assert_no_byte_lost(dir: &Path, before: &[(String, Vec<u8>)]) {
+    let now = files(dir);
+    let quarantine = quarantined(dir);
+    for (name, bytes) in before.iter().filter(|(n, _)| n.starts_with("wal-")) {
+        let kept = now
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[][..], |(_, b)| &b[..]);
+        assert_eq!(&bytes[..kept.len()], kept, "{name}: kept bytes unchanged");
+        if kept.len() < bytes.len() {
+            let from = kept.len() as u64;
+            let found = quarantine.iter().any(|(seg, offset, q)| {
+                seg == name && *offset <= from && bytes[*offset as usize..] == q[..]
+            });
+            assert!(
+                found,
+                "{name}: bytes from {from} on are in a quarantine file"
+            );
+        }
+    }
+}
+
+/// A log of five 100-byte entries (frames of 116 bytes), one segment.
+fn five_entries(dir: &Path) {
+    let mut wal = Wal::open(dir).unwrap();
+    for i in 0..5u8 {
+        wal.append(&[i; 100]).unwrap();
+    }
+}
+
+#[test]
+fn a_mid_log_bit_flip_is_cut_and_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    five_entries(dir.path());
+    let seg = segment(dir.path(), 1);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[2 * 116 + 50] ^= 0x04;
+    fs::write(&seg, &bytes).unwrap();
+    assert_corrupt(dir.path());
+    let before = files(dir.path());
+
+    let dry = Wal::repair_with(dir.path(), RepairOptions::dry_run()).unwrap();
+    assert_eq!(files(dir.path()), before, "a dry run changes nothing");
+    assert!(!dry.applied);
+    assert_eq!(dry.quarantine, None);
+
+    let report = Wal::repair(dir.path()).unwrap();
+    let damage = report.damage.clone().unwrap();
+    assert_eq!((damage.segment, damage.offset), (1, 232));
+    assert_eq!(report.kept_up_to, Some(Lsn(2)));
+    assert_eq!(
+        report.entries_removed, 2,
+        "entries 4 and 5; entry 3 is the damaged one"
+    );
+    assert_eq!(report.bytes_removed, 3 * 116);
+    assert!(report.applied);
+    assert_eq!(
+        (
+            dry.damage,
+            dry.kept_up_to,
+            dry.entries_removed,
+            dry.bytes_removed
+        ),
+        (
+            report.damage.clone(),
+            report.kept_up_to,
+            report.entries_removed,
+            report.bytes_removed
+        ),
+        "the dry run reported what repair did"
+    );
+    assert_no_byte_lost(dir.path(), &before);
+    let wal = Wal::open(dir.path()).unwrap();
+    assert_eq!(wal.next_lsn(), Lsn(3));
+    drop(wal);
+
+    // Repairing a healthy log changes nothing; the quarantine file stays.
+    let now = files(dir.path());
+    let again = Wal::repair(dir.path()).unwrap();
+    assert_eq!((again.damage, again.applied), (None, false));
+    assert_eq!(files(dir.path()), now);
+}
+
+#[test]
+fn damage_in_a_sealed_segment_removes_it_from_there_on_with_every_later_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = WalConfig {
+        max_segment_size: Some(300),
+        ..WalConfig::default()
+    };
+    let mut wal = Wal::open_with_config(dir.path(), config).unwrap();
+    for i in 0..12u8 {
+        wal.append(&[i; 100]).unwrap();
+    }
+    drop(wal);
+    // Two frames per segment: flip a byte in the second frame of segment 2 (LSN 4).
+    let seg = segment(dir.path(), 2);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[116 + 30] ^= 0xFF;
+    fs::write(&seg, &bytes).unwrap();
+    let before = files(dir.path());
+    let wal = Wal::open(dir.path()).unwrap();
+    assert!(matches!(wal.verify(), Err(WalError::Corrupt { .. })));
+    drop(wal);
+
+    let report = Wal::repair(dir.path()).unwrap();
+    let damage = report.damage.clone().unwrap();
+    assert_eq!((damage.segment, damage.offset), (2, 116));
+    assert_eq!(report.kept_up_to, Some(Lsn(3)));
+    assert_eq!(report.entries_removed, 8, "LSNs 5..=12");
+    assert_no_byte_lost(dir.path(), &before);
+    let mut wal = Wal::open(dir.path()).unwrap();
+    assert_eq!(wal.verify().unwrap().entries, 3);
+    assert_eq!(wal.append(b"next").unwrap(), Lsn(4));
+}
+
+/// The two out-of-order shapes, from a log without a durable point (written by 0.2.0 or
+/// 0.1.0): they open with `Corrupt`, and repair cuts them to the acknowledged entry.
+#[test]
+fn the_out_of_order_shapes_without_a_durable_point_are_repaired() {
+    for shape in ["batch", "explicit"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        wal.append(&[b'a'; 100]).unwrap();
+        let entries: Vec<Vec<u8>> = match shape {
+            "batch" => (0..4).map(|i| vec![b'b' + i; 1000]).collect(),
+            _ => (0..2).map(|i| vec![b'b' + i; 1000]).collect(),
+        };
+        wal.append_batch(&entries).unwrap();
+        drop(wal);
+        fs::remove_file(dir.path().join("DURABLE")).unwrap();
+        let seg = segment(dir.path(), 1);
+        let mut bytes = fs::read(&seg).unwrap();
+        match shape {
+            "batch" => {
+                bytes[116..2106].fill(0);
+                bytes.truncate(4096);
+            }
+            _ => bytes[116..116 + 1016].fill(0),
+        }
+        fs::write(&seg, &bytes).unwrap();
+        assert_corrupt(dir.path());
+        let before = files(dir.path());
+        let report = Wal::repair(dir.path()).unwrap();
+        assert_eq!(report.damage.as_ref().unwrap().offset, 116, "{shape}");
+        assert_eq!(report.kept_up_to, Some(Lsn(1)), "{shape}");
+        assert_eq!(report.entries_removed, 1, "{shape}");
+        assert_eq!(report.bytes_removed, bytes.len() as u64 - 116, "{shape}");
+        assert_no_byte_lost(dir.path(), &before);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.next_lsn(), Lsn(2), "{shape}");
+    }
+}
+
+#[test]
+fn a_gap_in_the_segment_numbers_is_repaired_by_quarantining_what_follows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = WalConfig {
+        max_segment_size: Some(300),
+        ..WalConfig::default()
+    };
+    let mut wal = Wal::open_with_config(dir.path(), config).unwrap();
+    for i in 0..8u8 {
+        wal.append(&[i; 100]).unwrap();
+    }
+    drop(wal);
+    fs::remove_file(segment(dir.path(), 2)).unwrap();
+    assert_corrupt(dir.path());
+    let before = files(dir.path());
+    let report = Wal::repair(dir.path()).unwrap();
+    assert_eq!(report.damage.as_ref().unwrap().segment, 3);
+    assert_eq!(report.kept_up_to, Some(Lsn(2)));
+    assert_no_byte_lost(dir.path(), &before);
+    let mut wal = Wal::open(dir.path()).unwrap();
+    assert_eq!(wal.append(b"next").unwrap(), Lsn(3));
+}
+
+/// The intact prefix of a damaged log, then an error naming segment and offset.
+#[test]
+fn a_damaged_log_can_still_be_read_up_to_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    five_entries(dir.path());
+    let seg = segment(dir.path(), 1);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[3 * 116 + 20] ^= 1;
+    fs::write(&seg, &bytes).unwrap();
+    let before = files(dir.path());
+    let read: Vec<_> = Wal::read_up_to_damage(dir.path()).unwrap().collect();
+    assert_eq!(read.len(), 4);
+    for (i, entry) in read[..3].iter().enumerate() {
+        assert_eq!(
+            entry.as_ref().unwrap(),
+            &(Lsn(i as u64 + 1), vec![i as u8; 100])
+        );
+    }
+    match &read[3] {
+        Err(WalError::Corrupt { reason }) => {
+            assert!(
+                reason.contains("wal-000001.log") && reason.contains("offset 348"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert_eq!(files(dir.path()), before);
+}
+
+/// A storage whose mutating calls (write, set_len, remove, rename, sync) fail from the
+/// `n`-th on: a crash at that point, as far as what reaches the files goes.
+#[derive(Debug)]
+struct StopAfter {
+    inner: StdStorage,
+    left: Arc<AtomicU64>,
+}
+
+#[derive(Debug)]
+struct StopAfterFile {
+    inner: Box<dyn StorageFile>,
+    left: Arc<AtomicU64>,
+}
+
+fn step(left: &AtomicU64) -> io::Result<()> {
+    let before = left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    match before {
+        Ok(_) => Ok(()),
+        Err(_) => Err(io::Error::other("crash")),
+    }
+}
+
+impl Storage for StopAfter {
+    fn path(&self) -> &Path {
+        self.inner.path()
+    }
+    fn list(&self) -> io::Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn open(&self, name: &str, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
+        if mode == OpenMode::CreateNew {
+            step(&self.left)?;
+        }
+        Ok(Box::new(StopAfterFile {
+            inner: self.inner.open(name, mode)?,
+            left: Arc::clone(&self.left),
+        }))
+    }
+    fn remove(&self, name: &str) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.remove(name)
+    }
+    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.rename(from, to)
+    }
+    fn sync_dir(&self) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.sync_dir()
+    }
+}
+
+impl StorageFile for StopAfterFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.inner.read_at(buf, offset)
+    }
+    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.write_all_at(buf, offset)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.sync_data()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        step(&self.left)?;
+        self.inner.set_len(len)
+    }
+    fn size(&self) -> io::Result<u64> {
+        self.inner.size()
+    }
+}
+
+/// Stopped after every number of its mutating steps, repair leaves a log that is either
+/// still damaged (and repair, run again, finishes) or repaired; no byte is ever lost.
+#[test]
+fn a_repair_stopped_at_any_step_leaves_the_damaged_or_the_repaired_log() {
+    let base = tempfile::tempdir().unwrap();
+    let config = WalConfig {
+        max_segment_size: Some(300),
+        ..WalConfig::default()
+    };
+    let mut wal = Wal::open_with_config(base.path(), config).unwrap();
+    for i in 0..8u8 {
+        wal.append(&[i; 100]).unwrap();
+    }
+    drop(wal);
+    let seg = segment(base.path(), 2);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[10] ^= 0xFF;
+    fs::write(&seg, &bytes).unwrap();
+    let original = files(base.path());
+    let mut completed = false;
+    for steps in 0.. {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in &original {
+            fs::write(dir.path().join(name), content).unwrap();
+        }
+        let storage = StopAfter {
+            inner: StdStorage::open_writer(dir.path()).unwrap(),
+            left: Arc::new(AtomicU64::new(steps)),
+        };
+        let result = Wal::repair_storage(Arc::new(storage), RepairOptions::default());
+        assert_no_byte_lost(dir.path(), &original);
+        match Wal::open(dir.path()) {
+            Ok(wal) => assert_eq!(wal.next_lsn(), Lsn(3), "{steps} steps: repaired"),
+            Err(WalError::Corrupt { .. }) => {
+                assert!(result.is_err(), "{steps} steps: Ok only when repaired");
+                let report = Wal::repair(dir.path()).unwrap();
+                assert!(report.applied, "{steps} steps: a second repair finishes");
+                assert_no_byte_lost(dir.path(), &original);
+                assert_eq!(Wal::open(dir.path()).unwrap().next_lsn(), Lsn(3));
+            }
+            Err(e) => panic!("{steps} steps: {e}"),
+        }
+        if result.is_ok() {
+            completed = true;
+            break;
+        }
+    }
+    assert!(completed);
+}
