@@ -28,6 +28,9 @@ pub use backend::ComponentBackend;
 pub use backend::{BackendError, LogBackend};
 pub use store::{LOG_DIR, LogReader, LogStore};
 
+/// A store on the native engine shared between threads (group commit, lock-free reads).
+pub type SharedLogStore<C> = LogStore<C, walogs::SharedWal>;
+
 /// A store on the native engine.
 pub type NativeLogStore<C> = LogStore<C, std::sync::Mutex<walogs::Wal>>;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Component, Native};
+use common::{Component, Native, Shared};
 use openraft::storage::{RaftLogStorage, RaftLogStorageExt};
 use openraft::testing::{blank_ent, log_id};
 use openraft::{LogId, LogState, RaftLogReader, Vote};
@@ -188,6 +188,7 @@ macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod native { use super::*; $( #[test] fn $name() { super::$name::<Native>() } )* }
         mod component { use super::*; $( #[test] fn $name() { super::$name::<Component>() } )* }
+        mod shared { use super::*; $( #[test] fn $name() { super::$name::<Shared>() } )* }
     };
 }
 

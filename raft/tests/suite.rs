@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Builder, Component, Native};
+use common::{Builder, Component, Native, Shared};
 use openraft::testing::Suite;
 use tempfile::TempDir;
 use walogs_openraft::LogStore;
@@ -15,6 +15,11 @@ type SuiteOn<B> = Suite<KvConfig, LogStore<KvConfig, B>, KvStateMachine, Builder
 #[test]
 fn openraft_suite_test_all_passes_on_the_native_engine() {
     SuiteOn::<Native>::test_all(Builder::default()).expect("suite");
+}
+
+#[test]
+fn openraft_suite_test_all_passes_on_the_shared_native_engine() {
+    SuiteOn::<Shared>::test_all(Builder::default()).expect("suite");
 }
 
 #[test]
@@ -71,3 +76,4 @@ macro_rules! all_cases {
 
 all_cases!(native, Native);
 all_cases!(component, Component);
+all_cases!(shared, Shared);

@@ -13,6 +13,8 @@ use walogs_openraft::{LogBackend, LogStore};
 
 /// The native engine.
 pub type Native = Mutex<walogs::Wal>;
+/// The native engine shared between threads (group commit).
+pub type Shared = walogs::SharedWal;
 /// The engine inside the component.
 pub type Component = walogs_openraft::ComponentBackend;
 
