@@ -2,8 +2,8 @@
 //!
 //! [`LogStore`] implements openraft 0.9's `RaftLogStorage` and `RaftLogReader` over a walogs
 //! log, generic over the [`LogBackend`]: [`NativeLogStore`] runs the engine natively,
-//! [`ComponentLogStore`] runs it inside the WebAssembly component through `walogs-host`.
-//! Both pass `openraft::testing::Suite`.
+//! [`SharedLogStore`] on `walogs::SharedWal` (group commit), [`ComponentLogStore`] inside the
+//! WebAssembly component through `walogs-host`. All three pass `openraft::testing::Suite`.
 //!
 //! ```no_run
 //! use walogs_openraft::{NativeLogStore, kv::{KvConfig, KvStateMachine}};
