@@ -22,3 +22,20 @@ const INHERITED: &[&str] = &[
     "__CARGO_FIX_PLZ",
     "RUSTDOCFLAGS",
 ];
+
+/// `cargo rustc` that builds the guest crate of the workspace in `root` into a WASI
+/// component under `target_dir` (`wasm32-wasip2/component/walogs.wasm`), without the
+/// enclosing cargo's environment. Callers may add arguments (`--config`, `-- --cfg …`).
+fn guest_component_build(root: &Path, target_dir: &Path) -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["rustc", "-p", "walogs@0.2.0", "--lib", "--crate-type", "cdylib"])
+        .args(["--target", "wasm32-wasip2", "--profile", "component"])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for var in INHERITED {
+        cmd.env_remove(var);
+    }
+    cmd
+}

@@ -47,23 +47,7 @@ fn main() {
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let target_dir = out_dir.join("guest-target");
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args([
-            "rustc",
-            "-p",
-            "walogs@0.2.0",
-            "--lib",
-            "--crate-type",
-            "cdylib",
-        ])
-        .args(["--target", TARGET])
-        .args(["--profile", PROFILE, "--target-dir"])
-        .arg(&target_dir);
-    for var in INHERITED {
-        cmd.env_remove(var);
-    }
+    let mut cmd = guest_component_build(&root, &target_dir);
     let output = cmd
         .output()
         .expect("failed to run cargo for the guest component");

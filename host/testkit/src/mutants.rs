@@ -10,7 +10,6 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::SystemTime;
 
 /// A deliberately broken engine.
@@ -68,33 +67,12 @@ pub fn build(root: &Path, mutant: Mutant) -> io::Result<PathBuf> {
     if fresh(&out, root)? {
         return Ok(out);
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args([
-            "rustc",
-            "-p",
-            "walogs@0.2.0",
-            "--lib",
-            "--crate-type",
-            "cdylib",
-        ])
-        .args([
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            "component",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .args(["--config", "profile.component.lto=false"])
+    let mut cmd = guest_component_build(root, &target);
+    cmd.args(["--config", "profile.component.lto=false"])
         .args(["--config", "profile.component.codegen-units=16"])
         .args(["--config", "profile.component.opt-level=1"])
         .arg("--")
         .arg(format!("--cfg=walogs_mutant=\"{}\"", mutant.name()));
-    for var in INHERITED {
-        cmd.env_remove(var);
-    }
     let output = cmd.output()?;
     if !output.status.success() {
         return Err(io::Error::other(format!(
