@@ -82,7 +82,7 @@ impl Follow {
         let state = hub.lock();
         state.view.check_start(lsn)?;
         let view = Arc::clone(&state.view);
-        let truncations_seen = state.truncations.len();
+        let truncations_seen = hub.truncations().len();
         drop(state);
         Ok(Follow {
             hub,
@@ -183,11 +183,10 @@ impl Follow {
     fn refresh(&mut self) -> Result<Status, WalError> {
         let state = self.hub.lock();
         let view = Arc::clone(&state.view);
-        let cut = state.truncations[self.truncations_seen..]
-            .iter()
-            .min()
-            .copied();
-        self.truncations_seen = state.truncations.len();
+        let truncations = self.hub.truncations();
+        let cut = truncations[self.truncations_seen..].iter().min().copied();
+        self.truncations_seen = truncations.len();
+        drop(truncations);
         let status = Status {
             closed: state.storage.is_none(),
             poisoned: state.poisoned.clone(),

@@ -13,10 +13,11 @@ pub(crate) struct Hub {
     state: Mutex<HubState>,
     /// Signalled when a view is published, the log is poisoned, or it closes.
     pub view_changed: Condvar,
-    /// The same truncations, shared with every iterator made from a view, so that an
-    /// iterator a truncation overtakes fails with a typed error instead of mixing the old
-    /// log's entries with the new one's.
-    pub iter_truncations: Arc<Mutex<Vec<u64>>>,
+    /// The LSN each `truncate_after` cut after, oldest first. Shared with every iterator
+    /// made from a view, so that an iterator a truncation overtakes fails with a typed
+    /// error instead of mixing the old log's entries with the new one's. Taken only while
+    /// holding `state` (or by an iterator alone), so it always matches the view.
+    pub truncations: Arc<Mutex<Vec<u64>>>,
 }
 
 /// Everything behind the hub's mutex.
@@ -28,8 +29,6 @@ pub(crate) struct HubState {
     pub view: Arc<View>,
     /// The log's files, for readers; `None` once every handle of the log is gone.
     pub storage: Option<Arc<dyn Storage>>,
-    /// The LSN each `truncate_after` cut after, oldest first.
-    pub truncations: Vec<u64>,
 }
 
 impl Hub {
@@ -40,10 +39,9 @@ impl Hub {
                 poisoned,
                 view: Arc::new(View::of(shape, 0)),
                 storage: Some(storage),
-                truncations: Vec::new(),
             }),
             view_changed: Condvar::new(),
-            iter_truncations: Arc::default(),
+            truncations: Arc::default(),
         }
     }
 
@@ -69,11 +67,15 @@ impl Hub {
 
     /// Records a truncation after `lsn`, for followers that read past it.
     pub fn truncated(&self, lsn: u64) {
-        self.lock().truncations.push(lsn);
-        self.iter_truncations
+        let _state = self.lock();
+        self.truncations().push(lsn);
+    }
+
+    /// The truncations so far (lock `state` first when the view must match them).
+    pub fn truncations(&self) -> MutexGuard<'_, Vec<u64>> {
+        self.truncations
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(lsn);
     }
 
     /// Lets the files go: the last handle of the log is gone.

@@ -220,14 +220,14 @@ impl<W: LogWriter> SharedLog<W> {
     /// iterator yield an error there ([`SharedLog::follow`] reports it as out of range).
     pub fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
         let (view, storage) = self.inner.hub.snapshot()?;
-        let truncations = Arc::clone(&self.inner.hub.iter_truncations);
+        let truncations = Arc::clone(&self.inner.hub.truncations);
         view.iter_from(storage, lsn.0, truncations)
     }
 
     /// Every durable entry, in LSN order.
     pub fn iter(&self) -> Result<WalIter, WalError> {
         let (view, storage) = self.inner.hub.snapshot()?;
-        let truncations = Arc::clone(&self.inner.hub.iter_truncations);
+        let truncations = Arc::clone(&self.inner.hub.truncations);
         view.iter_from(storage, view.first_lsn(), truncations)
     }
 
