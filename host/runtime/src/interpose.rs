@@ -126,24 +126,6 @@ pub struct FaultPlan {
     pub observer: Option<Arc<dyn FsObserver>>,
 }
 
-/// Plans are equal when they break the same calls and share one observer (or none).
-impl PartialEq for FaultPlan {
-    fn eq(&self, other: &Self) -> bool {
-        let same_observer = match (&self.observer, &other.observer) {
-            (None, None) => true,
-            (Some(a), Some(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
-            _ => false,
-        };
-        self.fail_sync == other.fail_sync
-            && self.fail_write == other.fail_write
-            && self.crash == other.crash
-            && self.elide_syncs == other.elide_syncs
-            && same_observer
-    }
-}
-
-impl Eq for FaultPlan {}
-
 /// Counts of the interposed calls made by one store's guest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FsStats {
