@@ -54,7 +54,8 @@ pub use frame::MAX_ENTRY_SIZE;
 pub use iter::WalIter;
 pub use repair::{Damage, RepairOptions, RepairReport};
 pub use shared::{
-    DEFAULT_MAX_GROUP_BYTES, Follow, LogShape, LogWriter, SharedLog, SharedSetup, SharedWal,
+    DEFAULT_MAX_GROUP_BYTES, DEFAULT_MAX_GROUP_WAIT, Follow, LogShape, LogWriter, SharedLog,
+    SharedSetup, SharedWal,
 };
 pub use types::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 pub use wal::Wal;

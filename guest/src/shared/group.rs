@@ -2,56 +2,108 @@
 //! next one — it takes everything queued (up to a byte cap), writes it with one
 //! [`LogWriter::append_batch`] (one write call and one fdatasync), and hands every member
 //! its LSNs. While a group is in flight the next one gathers in the queue: a sync never
-//! holds the lock producers need to enqueue.
+//! holds the lock producers need to enqueue. A finished leader wakes each member on its
+//! own slot (no herd on the queue's lock) and hands the lead to the first producer
+//! queued; a new leader first waits, briefly, for the producers of the group before it to
+//! come back (see [`super::gather`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
+use super::gather::Gather;
 use super::hub::Hub;
 use super::writer::LogWriter;
 use crate::{Lsn, LsnRange, WalError};
 
-/// The producers' queue, with its own mutex and condition variable.
+/// The producers' queue, with its own mutex.
 #[derive(Debug)]
 pub(crate) struct GroupQueue<E> {
     state: Mutex<QueueState<E>>,
-    /// Signalled when a group finishes.
-    group_done: Condvar,
+    /// Signalled when the producers a gathering leader waits for have queued.
+    arrived: Condvar,
+}
+
+/// What a queued producer is told.
+#[derive(Debug)]
+enum Word<E> {
+    /// Nothing yet.
+    Wait,
+    /// Lead the next group (the lead was handed over: `leading` stays set).
+    Lead,
+    /// The group that carried the entries finished with this.
+    Done(Result<LsnRange, E>),
+}
+
+/// Where one queued producer waits for its [`Word`].
+#[derive(Debug)]
+struct Slot<E> {
+    word: Mutex<Word<E>>,
+    told: Condvar,
+}
+
+impl<E> Slot<E> {
+    fn new() -> Arc<Self> {
+        Arc::new(Slot {
+            word: Mutex::new(Word::Wait),
+            told: Condvar::new(),
+        })
+    }
+
+    fn tell(&self, word: Word<E>) {
+        *self.word.lock().unwrap_or_else(PoisonError::into_inner) = word;
+        self.told.notify_one();
+    }
+
+    /// Blocks until told something; takes it.
+    fn listen(&self) -> Word<E> {
+        let mut word = self.word.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match std::mem::replace(&mut *word, Word::Wait) {
+                Word::Wait => {}
+                told => return told,
+            }
+            word = self.told.wait(word).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 /// One producer's entries, waiting for a leader.
 #[derive(Debug)]
-struct Member {
-    ticket: u64,
+struct Member<E> {
     entries: Vec<Vec<u8>>,
     bytes: usize,
+    slot: Arc<Slot<E>>,
 }
 
 #[derive(Debug)]
 struct QueueState<E> {
-    queue: VecDeque<Member>,
-    /// Whether a leader is writing a group right now.
+    queue: VecDeque<Member<E>>,
+    /// Whether a leader is gathering or writing a group right now (or was handed the lead).
     leading: bool,
-    next_ticket: u64,
-    /// Outcomes of finished members, by ticket, until their producer collects them.
-    results: HashMap<u64, Result<LsnRange, E>>,
     /// Set by the first failure that poisoned the log; every later call fails.
     poisoned: Option<String>,
+    /// What the last group tells the next leader about gathering.
+    gather: Gather,
+    /// While a leader gathers: how many queued producers it waits for.
+    awaited: Option<usize>,
 }
 
-impl<E> QueueState<E> {
+impl<E: From<WalError>> QueueState<E> {
     /// Fails every member still queued with `Poisoned`: no later group will run.
-    fn fail_queued(&mut self)
-    where
-        E: From<WalError>,
-    {
+    fn fail_queued(&mut self) {
         let cause = self.poisoned.clone().unwrap_or_default();
-        while let Some(member) = self.queue.pop_front() {
-            let poisoned = WalError::Poisoned {
-                cause: cause.clone(),
-            };
-            self.results.insert(member.ticket, Err(poisoned.into()));
+        for member in self.queue.drain(..) {
+            member.slot.tell(Word::Done(Err(poisoned(&cause).into())));
+        }
+    }
+
+    /// Ends a lead: hands it to the first producer queued, or leaves it free.
+    fn pass_lead(&mut self) {
+        match self.queue.front() {
+            Some(next) => next.slot.tell(Word::Lead),
+            None => self.leading = false,
         }
     }
 }
@@ -70,11 +122,11 @@ impl<E: From<WalError>> GroupQueue<E> {
             state: Mutex::new(QueueState {
                 queue: VecDeque::new(),
                 leading: false,
-                next_ticket: 0,
-                results: HashMap::new(),
                 poisoned,
+                gather: Gather::default(),
+                awaited: None,
             }),
-            group_done: Condvar::new(),
+            arrived: Condvar::new(),
         }
     }
 
@@ -97,7 +149,7 @@ impl<E: From<WalError>> GroupQueue<E> {
         state.poisoned.get_or_insert(cause);
         state.fail_queued();
         drop(state);
-        self.group_done.notify_all();
+        self.arrived.notify_all();
     }
 }
 
@@ -107,6 +159,8 @@ pub(crate) struct Committer<'a, W: LogWriter> {
     pub writer: &'a Mutex<W>,
     pub hub: &'a Hub,
     pub max_group_bytes: usize,
+    /// The longest a leader waits for producers to join its group.
+    pub max_group_wait: Duration,
 }
 
 impl<W: LogWriter> Committer<'_, W> {
@@ -118,67 +172,125 @@ impl<W: LogWriter> Committer<'_, W> {
             return Err(poisoned(cause).into());
         }
         if !state.leading && state.queue.is_empty() {
-            // Nobody else is here: lead a group of one, straight from the caller's slices.
+            // Nobody is queued: lead, straight from the caller's slices, with whoever
+            // joins while we gather.
             state.leading = true;
-            drop(state);
             let own: Vec<&[u8]> = entries.iter().map(AsRef::as_ref).collect();
-            return self.run_group(&own, Vec::new());
+            let bytes = own.iter().map(|e| e.len()).sum();
+            let members = self.gather(state, 1, bytes);
+            return self.run_group(&own, members);
         }
-        let ticket = state.next_ticket;
-        state.next_ticket += 1;
         let entries: Vec<Vec<u8>> = entries.iter().map(|e| e.as_ref().to_vec()).collect();
         let bytes = entries.iter().map(Vec::len).sum();
+        let slot = Slot::new();
         state.queue.push_back(Member {
-            ticket,
             entries,
             bytes,
+            slot: Arc::clone(&slot),
         });
+        if state
+            .awaited
+            .is_some_and(|awaited| state.queue.len() >= awaited)
+        {
+            self.queue.arrived.notify_one();
+        }
+        if !state.leading {
+            // The queue was left without a leader (its last one was failed by a poison).
+            state.leading = true;
+            let group = self.gather(state, 0, 0);
+            let _ = self.run_group(&[], group);
+        } else {
+            drop(state);
+        }
         loop {
-            if let Some(result) = state.results.remove(&ticket) {
-                return result;
+            match slot.listen() {
+                Word::Done(result) => return result,
+                Word::Lead => {
+                    let group = self.gather(self.queue.lock(), 0, 0);
+                    // We are in the group: our own outcome comes to our slot.
+                    let _ = self.run_group(&[], group);
+                }
+                Word::Wait => unreachable!("listen returns only what it was told"),
             }
-            if !state.leading {
-                state.leading = true;
-                let group = take_group(&mut state.queue, self.max_group_bytes);
-                drop(state);
-                // Our own outcome, if we were in the group, is in `results` afterwards.
-                let _ = self.run_group(&[], group);
-                state = self.queue.lock();
-                continue;
-            }
-            state = self
-                .queue
-                .group_done
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
+    /// Waits (with `leading` set) until the producers the last group expects have queued,
+    /// the queue reaches the byte cap or the wait runs out, then takes the group. `own`
+    /// members and `own_bytes` are the leader's own entries, not in the queue.
+    fn gather(
+        &self,
+        mut state: MutexGuard<'_, QueueState<W::Error>>,
+        own: usize,
+        own_bytes: usize,
+    ) -> Vec<Member<W::Error>> {
+        let deadline = Instant::now() + state.gather.max_wait(self.max_group_wait);
+        let full = |state: &QueueState<W::Error>| {
+            !state.gather.wants_more(own + state.queue.len())
+                || own_bytes + state.queue.iter().map(|m| m.bytes).sum::<usize>()
+                    >= self.max_group_bytes
+                || state.poisoned.is_some()
+        };
+        while !full(&state) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                let members = own + state.queue.len();
+                state.gather.gathered(members);
+                break;
+            };
+            state.awaited = Some(state.gather.expected().saturating_sub(own));
+            state = self
+                .queue
+                .arrived
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.awaited = None;
+        }
+        take_group(&mut state.queue, self.max_group_bytes, own > 0, own_bytes)
+    }
+
     /// Writes `own` then every member's entries with one batch append and settles every
-    /// member; returns the outcome for `own`. Called with `leading` set; clears it.
-    fn run_group(&self, own: &[&[u8]], members: Vec<Member>) -> Result<LsnRange, W::Error> {
+    /// member; returns the outcome for `own`. Called with `leading` set; passes the lead on.
+    fn run_group(
+        &self,
+        own: &[&[u8]],
+        members: Vec<Member<W::Error>>,
+    ) -> Result<LsnRange, W::Error> {
         let mut guard = GroupGuard {
             queue: self.queue,
             hub: self.hub,
-            tickets: members.iter().map(|m| m.ticket).collect(),
+            members,
         };
         let slices: Vec<&[u8]> = own
             .iter()
             .copied()
             .chain(
-                members
+                guard
+                    .members
                     .iter()
                     .flat_map(|m| m.entries.iter().map(Vec::as_slice)),
             )
             .collect();
+        let started = Instant::now();
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = writer.append_batch(&slices);
+        let result = if slices.is_empty() {
+            Ok(LsnRange {
+                start: Lsn(0),
+                end: Lsn(0),
+            })
+        } else {
+            writer.append_batch(&slices)
+        };
         let poisoned = publish(self.hub, &mut *writer);
         drop(writer);
+        let members = std::mem::take(&mut guard.members);
+        // Count who queued behind this group before its members are let go (and queue
+        // again): the next leader expects all of them.
         let mut state = self.queue.lock();
-        if let (None, Some(cause)) = (&state.poisoned, poisoned) {
-            state.poisoned = Some(cause);
-        }
+        let queued = state.queue.len();
+        let size = usize::from(!own.is_empty()) + members.len();
+        state.gather.finished(size, queued, started.elapsed());
+        drop(state);
         let own_result = match result {
             Ok(range) => {
                 let mut next = range.start.0 + own.len() as u64;
@@ -188,7 +300,7 @@ impl<W: LogWriter> Committer<'_, W> {
                         start: Lsn(next),
                         end: Lsn(end),
                     };
-                    state.results.insert(member.ticket, Ok(lsns));
+                    member.slot.tell(Word::Done(Ok(lsns)));
                     next = end;
                 }
                 Ok(LsnRange {
@@ -198,19 +310,20 @@ impl<W: LogWriter> Committer<'_, W> {
             }
             Err(e) => {
                 for member in &members {
-                    state.results.insert(member.ticket, Err(W::duplicate(&e)));
+                    member.slot.tell(Word::Done(Err(W::duplicate(&e))));
                 }
                 Err(e)
             }
         };
+        let mut state = self.queue.lock();
+        if let (None, Some(cause)) = (&state.poisoned, poisoned) {
+            state.poisoned = Some(cause);
+        }
         if state.poisoned.is_some() {
             // A failed write or sync: nothing queued behind this group will be written.
             state.fail_queued();
         }
-        state.leading = false;
-        guard.tickets.clear();
-        drop(state);
-        self.queue.group_done.notify_all();
+        state.pass_lead();
         own_result
     }
 }
@@ -229,13 +342,19 @@ pub(crate) fn publish<W: LogWriter>(hub: &Hub, writer: &mut W) -> Option<String>
     poisoned
 }
 
-/// Takes members from the front of `queue` while their entries fit in `max_bytes`; the
-/// first member is always taken, however large.
-fn take_group(queue: &mut VecDeque<Member>, max_bytes: usize) -> Vec<Member> {
+/// Takes members from the front of `queue` while their entries fit in `max_bytes` with
+/// the leader's own `own_bytes` (when it has entries of its own, `own`); a leader without
+/// entries always takes the first member, however large.
+fn take_group<E>(
+    queue: &mut VecDeque<Member<E>>,
+    max_bytes: usize,
+    own: bool,
+    own_bytes: usize,
+) -> Vec<Member<E>> {
     let mut group = Vec::new();
-    let mut bytes = 0usize;
+    let mut bytes = own_bytes;
     while let Some(member) = queue.front() {
-        if !group.is_empty() && bytes + member.bytes > max_bytes {
+        if (own || !group.is_empty()) && bytes + member.bytes > max_bytes {
             break;
         }
         bytes += member.bytes;
@@ -250,26 +369,23 @@ struct GroupGuard<'a, E: From<WalError>> {
     queue: &'a GroupQueue<E>,
     hub: &'a Hub,
     /// Members not settled yet; empty once the group finished normally.
-    tickets: Vec<u64>,
+    members: Vec<Member<E>>,
 }
 
 impl<E: From<WalError>> Drop for GroupGuard<'_, E> {
     fn drop(&mut self) {
-        if self.tickets.is_empty() && !std::thread::panicking() {
+        if !std::thread::panicking() {
             return;
         }
         let cause = "a group commit's leader panicked".to_owned();
-        let mut state = self.queue.lock();
-        if state.leading {
-            state.poisoned.get_or_insert(cause.clone());
-            for ticket in self.tickets.drain(..) {
-                state.results.insert(ticket, Err(poisoned(&cause).into()));
-            }
-            state.fail_queued();
-            state.leading = false;
+        for member in self.members.drain(..) {
+            member.slot.tell(Word::Done(Err(poisoned(&cause).into())));
         }
+        let mut state = self.queue.lock();
+        state.poisoned.get_or_insert(cause.clone());
+        state.fail_queued();
+        state.leading = false;
         drop(state);
-        self.queue.group_done.notify_all();
         self.hub.publish(None, Some(cause));
     }
 }
@@ -308,35 +424,45 @@ pub(crate) fn duplicate(e: &WalError) -> WalError {
 mod tests {
     use super::*;
 
-    fn member(ticket: u64, bytes: usize) -> Member {
+    fn member(ticket: u64, bytes: usize) -> Member<WalError> {
         Member {
-            ticket,
-            entries: vec![vec![0; bytes]],
+            entries: vec![vec![ticket as u8; bytes]],
             bytes,
+            slot: Slot::new(),
         }
     }
 
-    fn tickets(group: &[Member]) -> Vec<u64> {
-        group.iter().map(|m| m.ticket).collect()
+    fn tickets(group: &[Member<WalError>]) -> Vec<u64> {
+        group.iter().map(|m| u64::from(m.entries[0][0])).collect()
     }
 
     #[test]
     fn a_group_stops_at_the_byte_cap_but_always_takes_its_first_member() {
-        let mut queue: VecDeque<Member> = [
+        let mut queue: VecDeque<Member<WalError>> = [
             member(0, 600),
             member(1, 300),
             member(2, 200),
             member(3, 10),
         ]
         .into();
-        assert_eq!(tickets(&take_group(&mut queue, 1000)), [0, 1]);
+        assert_eq!(tickets(&take_group(&mut queue, 1000, false, 0)), [0, 1]);
         assert_eq!(
-            tickets(&take_group(&mut queue, 100)),
+            tickets(&take_group(&mut queue, 100, false, 0)),
             [2],
             "over the cap alone"
         );
-        assert_eq!(tickets(&take_group(&mut queue, 100)), [3]);
-        assert!(take_group(&mut queue, 100).is_empty());
+        assert_eq!(tickets(&take_group(&mut queue, 100, false, 0)), [3]);
+        assert!(take_group(&mut queue, 100, false, 0).is_empty());
+    }
+
+    #[test]
+    fn a_leader_with_entries_of_its_own_takes_only_what_fits_beside_them() {
+        let mut queue: VecDeque<Member<WalError>> = [member(0, 600), member(1, 300)].into();
+        assert!(
+            take_group(&mut queue, 1000, true, 500).is_empty(),
+            "600 + 500"
+        );
+        assert_eq!(tickets(&take_group(&mut queue, 1000, true, 100)), [0, 1]);
     }
 
     #[test]

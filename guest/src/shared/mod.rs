@@ -3,6 +3,7 @@
 //! own; [`Follow`] readers block for new durable entries.
 
 mod follow;
+mod gather;
 mod group;
 mod hub;
 mod view;
@@ -10,8 +11,9 @@ mod wal;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 pub use follow::Follow;
 use group::{Committer, GroupQueue, publish};
@@ -26,6 +28,10 @@ use crate::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalError, WalIt
 /// The default cap on the entry bytes one group commit writes (1 MiB).
 pub const DEFAULT_MAX_GROUP_BYTES: usize = 1 << 20;
 
+/// The default cap on how long a group's leader waits for producers to join (1 ms; the
+/// wait is also never more than an eighth of the last group's write and sync).
+pub const DEFAULT_MAX_GROUP_WAIT: Duration = Duration::from_millis(1);
+
 /// A log handle many threads share: `Clone + Send + Sync`, every clone the same log.
 /// [`SharedWal`] is this over the engine's own [`crate::Wal`].
 ///
@@ -33,8 +39,11 @@ pub const DEFAULT_MAX_GROUP_BYTES: usize = 1 << 20;
 /// in flight leads one — it takes every producer queued behind it (up to
 /// [`SharedLog::set_max_group_bytes`] bytes), writes all their frames with one
 /// [`LogWriter::append_batch`] (one write call and, under [`crate::Durability::Always`], one
-/// fdatasync), and only then hands every member its LSNs. While one group syncs, the next
-/// one gathers. A producer's batch gets contiguous LSNs; LSN order is the order of the
+/// fdatasync), and only then wakes each member and hands the lead to the first producer
+/// queued. While one group syncs, the next one gathers; a new leader waits briefly for
+/// the producers of the last group to come back (at most an eighth of that group's
+/// duration, see [`SharedLog::set_max_group_wait`]), so that the busy producers share one
+/// fdatasync. A producer's batch gets contiguous LSNs; LSN order is the order of the
 /// frames in the file. With one producer there is nothing to wait for: it writes straight
 /// away, as a plain `Wal` would.
 ///
@@ -74,6 +83,8 @@ struct Inner<W: LogWriter> {
     tail_state: TailState,
     dir: PathBuf,
     max_group_bytes: AtomicUsize,
+    /// Nanoseconds.
+    max_group_wait: AtomicU64,
 }
 
 impl<W: LogWriter> Drop for Inner<W> {
@@ -111,6 +122,7 @@ impl<W: LogWriter> SharedLog<W> {
                 tail_state: setup.tail_state,
                 dir: setup.dir,
                 max_group_bytes: AtomicUsize::new(DEFAULT_MAX_GROUP_BYTES),
+                max_group_wait: AtomicU64::new(nanos(DEFAULT_MAX_GROUP_WAIT)),
             }),
         })
     }
@@ -120,6 +132,16 @@ impl<W: LogWriter> SharedLog<W> {
     /// own batch is never split: a batch over the cap forms a group of its own.
     pub fn set_max_group_bytes(&self, bytes: usize) {
         self.inner.max_group_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Caps how long a new group's leader waits for the producers of the last group to
+    /// come back before it writes (default [`DEFAULT_MAX_GROUP_WAIT`]; the wait is never
+    /// more than an eighth of the last group's write and sync, and ends as soon as every producer
+    /// it expects has queued). `Duration::ZERO` writes at once with whoever is queued.
+    pub fn set_max_group_wait(&self, wait: Duration) {
+        self.inner
+            .max_group_wait
+            .store(nanos(wait), Ordering::Relaxed);
     }
 
     /// Appends one entry; returns its LSN once it is durable (under
@@ -143,6 +165,7 @@ impl<W: LogWriter> SharedLog<W> {
             writer: &self.inner.writer,
             hub: &self.inner.hub,
             max_group_bytes: self.inner.max_group_bytes.load(Ordering::Relaxed),
+            max_group_wait: Duration::from_nanos(self.inner.max_group_wait.load(Ordering::Relaxed)),
         }
         .commit(entries)
     }
@@ -278,4 +301,9 @@ impl<W: LogWriter> SharedLog<W> {
     pub fn dir(&self) -> &Path {
         &self.inner.dir
     }
+}
+
+/// `wait` in whole nanoseconds, saturating.
+fn nanos(wait: Duration) -> u64 {
+    u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX)
 }
