@@ -1,4 +1,5 @@
-//! The WIT export layer: implements `walogs:wal/log` on top of [`crate::Wal`].
+//! The WIT export layer: implements `walogs:wal/log` on top of [`crate::Wal`], and
+//! `walogs:wal/maintenance` in [`maintenance`].
 //!
 //! Compiled only for wasm targets. Every engine error is mapped to the WIT `error` variant.
 //! Paths are checked by the storage layer ([`crate::storage::WasiStorage`]) before the disk
@@ -14,6 +15,8 @@ wit_bindgen::generate!({
     path: "../wit",
     world: "walogs",
 });
+
+mod maintenance;
 
 use exports::walogs::wal::log::{Cursor, Guest, GuestCursor, GuestWal, Wal as WalHandle};
 use walogs::wal::types as wit;
