@@ -144,8 +144,9 @@ impl Runtime {
         &self.load
     }
 
-    /// Whether the component exports the optional `walogs:wal/maintenance` interface
-    /// ([`crate::WIT_MAINTENANCE`]): without it, [`Runtime::repair`],
+    /// Whether the component exports an interface named `walogs:wal/maintenance`
+    /// ([`crate::WIT_MAINTENANCE`]; its types are checked when an instance is made, and
+    /// one that does not match counts as missing): without it, [`Runtime::repair`],
     /// [`Runtime::find_damage`] and [`crate::ComponentWal::recovery_report`] return
     /// [`HostError::Unsupported`].
     pub fn supports_maintenance(&self) -> bool {
