@@ -1,4 +1,5 @@
-//! The WIT export layer: implements `walogs:wal/log` on top of [`crate::Wal`].
+//! The WIT export layer: implements `walogs:wal/log` on top of [`crate::Wal`], and
+//! `walogs:wal/maintenance` in [`maintenance`].
 //!
 //! Compiled only for wasm targets. Every engine error is mapped to the WIT `error` variant.
 //! Paths are checked by the storage layer ([`crate::storage::WasiStorage`]) before the disk
@@ -10,10 +11,25 @@ use std::path::Path;
 
 use crate::{Durability, Lsn, Wal, WalConfig, WalError, WalIter};
 
+#[cfg(not(walogs_log_only))]
 wit_bindgen::generate!({
     path: "../wit",
     world: "walogs",
 });
+
+// A component as built before the `maintenance` interface existed, exporting `log` only:
+// the tests that prove a host still loads such a component build it with
+// `--cfg walogs_log_only`.
+#[cfg(walogs_log_only)]
+wit_bindgen::generate!({
+    path: "../wit",
+    inline: "package walogs:log-only; world log-only { export walogs:wal/log@0.2.0; }",
+    world: "walogs:log-only/log-only",
+    generate_all,
+});
+
+#[cfg(not(walogs_log_only))]
+mod maintenance;
 
 use exports::walogs::wal::log::{Cursor, Guest, GuestCursor, GuestWal, Wal as WalHandle};
 use walogs::wal::types as wit;

@@ -43,8 +43,19 @@ pub struct Damage {
     pub reason: String,
 }
 
-/// What [`crate::Wal::repair`] found and did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Damage {
+    /// Damage at `offset` of segment `segment` (for hosts that carry it across a boundary).
+    pub fn new(segment: u32, offset: u64, reason: impl Into<String>) -> Self {
+        Damage {
+            segment,
+            offset,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What [`crate::Wal::repair`] found and did. The default is a report of no damage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RepairReport {
     /// The first damage, or `None` for a log with nothing to repair (then nothing changed).
@@ -77,8 +88,8 @@ struct Seg {
 }
 
 /// Finds the first damage of the log in `storage`, walking every frame of every segment
-/// with LSN continuity, and what cutting there removes.
-fn survey(storage: &dyn Storage) -> Result<(Vec<Seg>, RepairReport), WalError> {
+/// with LSN continuity, and (when `count`) what cutting there removes.
+fn survey(storage: &dyn Storage, count: bool) -> Result<(Vec<Seg>, RepairReport), WalError> {
     let names = storage.list()?;
     if names.iter().any(|n| n == V1_FILENAME) {
         return Err(corrupt(format!(
@@ -98,14 +109,7 @@ fn survey(storage: &dyn Storage) -> Result<(Vec<Seg>, RepairReport), WalError> {
             .size()?;
         segs.push(Seg { seq, size });
     }
-    let mut report = RepairReport {
-        damage: None,
-        kept_up_to: None,
-        entries_removed: 0,
-        bytes_removed: 0,
-        quarantine: None,
-        applied: false,
-    };
+    let mut report = RepairReport::default();
     let mut expect: Option<u64> = None;
     for (i, seg) in segs.iter().enumerate() {
         let name = segment_filename(seg.seq);
@@ -130,7 +134,9 @@ fn survey(storage: &dyn Storage) -> Result<(Vec<Seg>, RepairReport), WalError> {
                 .and_then(|e| e.checked_sub(1))
                 .filter(|&l| l > 0)
                 .map(Lsn);
-            count_removed(storage, &segs[i..], &found, expect, &mut report)?;
+            if count {
+                count_removed(storage, &segs[i..], &found, expect, &mut report)?;
+            }
             report.damage = Some(found);
             break;
         }
@@ -261,7 +267,7 @@ fn write_quarantine(
 
 /// Finds the damage and, unless `dry_run`, quarantines and cuts it (see the module docs).
 pub(crate) fn repair(storage: &dyn Storage, dry_run: bool) -> Result<RepairReport, WalError> {
-    let (segs, mut report) = survey(storage)?;
+    let (segs, mut report) = survey(storage, true)?;
     let Some(damage) = report.damage.clone() else {
         return Ok(report);
     };
@@ -352,6 +358,16 @@ impl crate::Wal {
             drop(opened);
         }
         Ok(report)
+    }
+
+    /// The first damage of the log in `dir`, as [`crate::Wal::repair_with`] with
+    /// [`RepairOptions::dry_run`] reports it but without counting what a repair would
+    /// remove: `None` when every frame of every segment is intact (a torn tail that an
+    /// open would cut counts as damage). Changes nothing and takes no lock; tools use it
+    /// to show the intact prefix of a log that [`crate::Wal::open`] refuses.
+    pub fn find_damage(dir: &std::path::Path) -> Result<Option<Damage>, WalError> {
+        let storage = crate::storage::open_dir(dir, true)?;
+        Ok(survey(storage.as_ref(), false)?.1.damage)
     }
 
     /// Reads a log without recovery's checks, for tools that show what a damaged log

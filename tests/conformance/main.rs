@@ -8,6 +8,7 @@ mod concurrent;
 mod durable;
 mod features;
 mod fuzz;
+mod maintenance;
 mod model;
 mod recovery;
 
@@ -61,6 +62,11 @@ walogs_conformance::conformance! {
     adversarial::a_read_only_open_reads_a_v1_log_in_place,
     adversarial::the_largest_lsn_never_panics_or_wraps,
     adversarial::a_cut_last_entry_does_not_restart_lsns,
+    maintenance::a_mid_log_bit_flip_is_repaired_into_quarantine,
+    maintenance::the_out_of_order_shapes_without_a_durable_point_are_repaired,
+    maintenance::damage_in_a_sealed_segment_quarantines_it_and_every_later_segment,
+    maintenance::repair_holds_the_write_lock_and_readers_take_none,
+    maintenance::the_recovery_report_says_what_the_open_cut,
 }
 
 walogs_conformance::shared_conformance! {

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError};
+use walogs::{
+    Damage, Lsn, LsnRange, RecoveryReport, RepairReport, SegmentInfo, TailState, VerifyReport,
+    WalConfig, WalError,
+};
 use walogs_host::interpose::FaultPlan;
 use walogs_host::{ComponentWal, HostError, Runtime};
 
@@ -20,6 +23,14 @@ impl Backend for Component {
         Runtime::shared()
             .open_with_config(dir, config)
             .map_err(wal_error)
+    }
+
+    fn repair(dir: &Path, dry_run: bool) -> Result<RepairReport, WalError> {
+        Runtime::shared().repair(dir, dry_run).map_err(wal_error)
+    }
+
+    fn find_damage(dir: &Path) -> Result<Option<Damage>, WalError> {
+        Runtime::shared().find_damage(dir).map_err(wal_error)
     }
 }
 
@@ -71,6 +82,9 @@ impl Log for ComponentWal {
     }
     fn tail_state(&mut self) -> TailState {
         ok(ComponentWal::tail_state(self))
+    }
+    fn recovery_report(&mut self) -> RecoveryReport {
+        ok(ComponentWal::recovery_report(self))
     }
     fn next_lsn(&mut self) -> Lsn {
         ok(ComponentWal::next_lsn(self))

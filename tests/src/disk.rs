@@ -91,3 +91,59 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Every whole record of every quarantine file in `dir`: (segment name, offset, bytes).
+/// A record is "WQR1", the segment name's length (u16 LE) and name, the offset the bytes
+/// came from (u64 LE), their count (u64 LE), and the bytes; a partial record (a repair
+/// stopped while writing it) is skipped.
+pub fn quarantined(dir: &Path) -> Vec<(String, u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, bytes) in snapshot(dir) {
+        if !name.starts_with("quarantine-") {
+            continue;
+        }
+        let mut at = 0;
+        while at + 6 <= bytes.len() {
+            assert_eq!(&bytes[at..at + 4], b"WQR1", "{name}: record magic");
+            let n = u16::from_le_bytes(bytes[at + 4..at + 6].try_into().unwrap()) as usize;
+            if at + 6 + n + 16 > bytes.len() {
+                break;
+            }
+            let seg = String::from_utf8(bytes[at + 6..at + 6 + n].to_vec()).expect("utf-8");
+            at += 6 + n;
+            let offset = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+            let len = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
+            at += 16;
+            if at + len > bytes.len() {
+                break;
+            }
+            out.push((seg, offset, bytes[at..at + len].to_vec()));
+            at += len;
+        }
+    }
+    out
+}
+
+/// Checks that every byte of the segments in `before` (a [`snapshot`]) is in `dir` now:
+/// in its segment at its place, or in a quarantine record.
+pub fn assert_no_byte_lost(dir: &Path, before: &[(String, Vec<u8>)]) {
+    let now = snapshot(dir);
+    let quarantine = quarantined(dir);
+    for (name, bytes) in before.iter().filter(|(n, _)| n.starts_with("wal-")) {
+        let kept = now
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[][..], |(_, b)| &b[..]);
+        assert_eq!(&bytes[..kept.len()], kept, "{name}: kept bytes unchanged");
+        if kept.len() < bytes.len() {
+            let from = kept.len() as u64;
+            let found = quarantine.iter().any(|(seg, offset, q)| {
+                seg == name && *offset <= from && bytes[*offset as usize..] == q[..]
+            });
+            assert!(
+                found,
+                "{name}: bytes from {from} on are in a quarantine file"
+            );
+        }
+    }
+}

@@ -14,7 +14,10 @@ use std::path::Path;
 pub use component::Component;
 pub use native::Native;
 pub use shared::{Follower, SharedBackend, SharedLog};
-use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalConfig, WalError};
+use walogs::{
+    Damage, Lsn, LsnRange, RecoveryReport, RepairReport, SegmentInfo, TailState, VerifyReport,
+    WalConfig, WalError,
+};
 
 /// Everything a test does with an open log, identical across backends.
 pub trait Log {
@@ -38,6 +41,8 @@ pub trait Log {
     fn entries_from(&mut self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError>;
     /// The tail state of the open.
     fn tail_state(&mut self) -> TailState;
+    /// What the open cut off.
+    fn recovery_report(&mut self) -> RecoveryReport;
     /// The next LSN.
     fn next_lsn(&mut self) -> Lsn;
     /// The first LSN held.
@@ -62,6 +67,10 @@ pub trait Backend {
     type Log: Log;
     /// Opens (or creates) the log in `dir`.
     fn open(dir: &Path, config: WalConfig) -> Result<Self::Log, WalError>;
+    /// Repairs the log in `dir` (`Wal::repair_with`), or with `dry_run` only reports.
+    fn repair(dir: &Path, dry_run: bool) -> Result<RepairReport, WalError>;
+    /// The first damage of the log in `dir` (`Wal::find_damage`).
+    fn find_damage(dir: &Path) -> Result<Option<Damage>, WalError>;
 }
 
 /// Opens with the default config.

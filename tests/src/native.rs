@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
-use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, Wal, WalConfig, WalError};
+use walogs::{
+    Damage, Lsn, LsnRange, RecoveryReport, RepairOptions, RepairReport, SegmentInfo, TailState,
+    VerifyReport, Wal, WalConfig, WalError,
+};
 
 use crate::{Backend, Log};
 
@@ -73,6 +76,19 @@ impl Backend for Native {
         let (wal, faults) = Native::open_wal(dir, config)?;
         Ok(NativeLog { wal, faults })
     }
+
+    fn repair(dir: &Path, dry_run: bool) -> Result<RepairReport, WalError> {
+        let options = if dry_run {
+            RepairOptions::dry_run()
+        } else {
+            RepairOptions::default()
+        };
+        Wal::repair_with(dir, options)
+    }
+
+    fn find_damage(dir: &Path) -> Result<Option<Damage>, WalError> {
+        Wal::find_damage(dir)
+    }
 }
 
 impl Log for NativeLog {
@@ -105,6 +121,9 @@ impl Log for NativeLog {
     }
     fn tail_state(&mut self) -> TailState {
         self.wal.tail_state()
+    }
+    fn recovery_report(&mut self) -> RecoveryReport {
+        self.wal.recovery_report()
     }
     fn next_lsn(&mut self) -> Lsn {
         self.wal.next_lsn()

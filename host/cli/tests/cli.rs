@@ -148,3 +148,71 @@ fn demo_runs_end_to_end() {
         .expect("README has the demo transcript");
     assert_eq!(text.replace(path(&dir), "demo-wal"), shown);
 }
+
+/// `walogs repair` (through the component) on issue 10's two out-of-order shapes, as a log
+/// without a durable point holds them (one written by walogs 0.1.0), and on a mid-log bit
+/// flip: the log is cut after the last intact entry and every removed byte is in the
+/// quarantine file.
+#[test]
+fn repair_cuts_the_out_of_order_shapes_and_a_bit_flip_keeping_every_byte() {
+    for shape in ["batch", "explicit", "bit-flip"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = path(tmp.path());
+        let config = walogs::WalConfig {
+            durability: if shape == "explicit" {
+                walogs::Durability::Explicit
+            } else {
+                walogs::Durability::Always
+            },
+            ..walogs::WalConfig::default()
+        };
+        let mut wal = walogs::Wal::open_with_config(tmp.path(), config).unwrap();
+        wal.append(&[b'a'; 100]).unwrap();
+        wal.sync().unwrap();
+        match shape {
+            "batch" => drop(wal.append_batch(&[[b'b'; 1000]; 4]).unwrap()),
+            _ => {
+                wal.append(&[b'b'; 1000]).unwrap();
+                wal.append(&[b'c'; 1000]).unwrap();
+            }
+        }
+        drop(wal);
+        let seg = tmp.path().join("wal-000001.log");
+        let mut bytes = std::fs::read(&seg).unwrap();
+        match shape {
+            // Only bytes 2106..4096 of the batch reached the disk.
+            "batch" => {
+                bytes[116..2106].fill(0);
+                bytes.truncate(4096);
+            }
+            // The second unsynced append reached the disk, the first did not.
+            "explicit" => bytes[116..116 + 1016].fill(0),
+            _ => bytes[116 + 40] ^= 0x10,
+        }
+        std::fs::write(&seg, &bytes).unwrap();
+        std::fs::remove_file(tmp.path().join("DURABLE")).unwrap();
+        assert_eq!(walogs(&["verify", d]).status.code(), Some(1), "{shape}");
+
+        let report = json(&["--json", "repair", d]);
+        assert_eq!(report["applied"], true, "{shape}: {report}");
+        assert_eq!(report["kept_up_to"], 1, "{shape}: {report}");
+        assert_eq!(report["damage"]["offset"], 116, "{shape}: {report}");
+        assert_eq!(
+            report["bytes_removed"],
+            bytes.len() - 116,
+            "{shape}: {report}"
+        );
+        let quarantine = tmp.path().join(report["quarantine"].as_str().unwrap());
+        let kept = std::fs::read(&quarantine).unwrap();
+        assert!(
+            kept.ends_with(&bytes[116..]),
+            "{shape}: every removed byte is kept"
+        );
+        assert_eq!(std::fs::read(&seg).unwrap(), bytes[..116], "{shape}");
+        let entries = ok(&["cat", d, "--format", "hex"]);
+        assert_eq!(entries, format!("1\t{}\n", "61".repeat(100)), "{shape}");
+        let verified: serde_json::Value =
+            serde_json::from_str(&ok(&["--json", "verify", d])).unwrap();
+        assert_eq!(verified["ok"], true, "{shape}: {verified}");
+    }
+}

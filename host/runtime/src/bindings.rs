@@ -3,9 +3,12 @@
 use std::io;
 use std::path::PathBuf;
 
-use walogs::{Durability, Lsn, SegmentInfo, TailState, VerifyReport, WalConfig, WalError};
-use wasmtime::Store;
-use wasmtime::component::{Func, Instance, ResourceAny, TypedFunc};
+use walogs::{
+    Damage, Durability, Lsn, RecoveryReport, RepairReport, SegmentInfo, TailState, VerifyReport,
+    WalConfig, WalError,
+};
+use wasmtime::component::{Func, Instance, InstancePre, ResourceAny, TypedFunc};
+use wasmtime::{AsContextMut, Store};
 
 use crate::error::HostError;
 use crate::state::HostState;
@@ -21,9 +24,73 @@ mod generated {
 /// The WIT interface the component exports (`wit/walogs.wit`).
 pub const WIT_INTERFACE: &str = "walogs:wal/log@0.2.0";
 
+/// The optional WIT interface for repair and recovery reports (`wit/walogs.wit`);
+/// components built before it existed lack it.
+pub const WIT_MAINTENANCE: &str = "walogs:wal/maintenance@0.2.0";
+
+use generated::exports::walogs::wal::log;
 pub(crate) use generated::exports::walogs::wal::log::GuestWal;
+use generated::exports::walogs::wal::maintenance;
 pub(crate) use generated::walogs::wal::types as wit;
-pub(crate) use generated::{Walogs, WalogsPre};
+
+/// Where the component's exports are, found once per component: `log` is required,
+/// `maintenance` optional (so that components without it still load).
+pub(crate) struct ExportsPre {
+    log: log::GuestIndices,
+    maintenance: Option<maintenance::GuestIndices>,
+}
+
+impl ExportsPre {
+    /// Looks the exports up in `pre`; fails only when `log` is missing.
+    pub(crate) fn new<T>(pre: &InstancePre<T>) -> wasmtime::Result<Self> {
+        Ok(Self {
+            log: log::GuestIndices::new(pre)?,
+            maintenance: maintenance::GuestIndices::new(pre).ok(),
+        })
+    }
+
+    /// Whether the component exports `maintenance`.
+    pub(crate) fn has_maintenance(&self) -> bool {
+        self.maintenance.is_some()
+    }
+
+    /// The typed exports of an instance of the component.
+    pub(crate) fn load(
+        &self,
+        mut store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<Exports> {
+        let log = self.log.load(&mut store, instance)?;
+        // An export of that name with other types is not the interface this host knows.
+        let maintenance = self
+            .maintenance
+            .as_ref()
+            .and_then(|m| m.load(&mut store, instance).ok());
+        Ok(Exports { log, maintenance })
+    }
+}
+
+/// The typed exports of one instance.
+pub(crate) struct Exports {
+    log: log::Guest,
+    maintenance: Option<maintenance::Guest>,
+}
+
+impl Exports {
+    /// The `log` interface.
+    pub(crate) fn walogs_wal_log(&self) -> &log::Guest {
+        &self.log
+    }
+
+    /// The `maintenance` interface, or [`HostError::Unsupported`] naming `what` when the
+    /// component lacks it.
+    pub(crate) fn maintenance(&self, what: &'static str) -> Result<&maintenance::Guest, HostError> {
+        self.maintenance.as_ref().ok_or(HostError::Unsupported {
+            what,
+            interface: WIT_MAINTENANCE,
+        })
+    }
+}
 
 /// The engine's configuration as the WIT record.
 pub(crate) fn config_to_wit(config: &WalConfig) -> wit::Config {
@@ -59,6 +126,15 @@ pub(crate) struct Mount {
 }
 
 impl Mount {
+    /// The mount of `host` at [`crate::GUEST_ROOT`], the guest having been given `opened`.
+    pub(crate) fn new(host: &std::path::Path, opened: &str) -> Self {
+        Self {
+            guest: crate::GUEST_ROOT,
+            host: host.to_owned(),
+            opened: opened.to_owned(),
+        }
+    }
+
     /// The host path for a guest path (unchanged when it is outside the mount).
     fn to_host(&self, guest: &str) -> PathBuf {
         match guest.strip_prefix(self.guest) {
@@ -124,6 +200,35 @@ pub(crate) fn report_from_wit(r: wit::VerifyReport) -> VerifyReport {
         first_lsn: r.first_lsn.map(Lsn),
         last_lsn: r.last_lsn.map(Lsn),
     }
+}
+
+/// The engine's damage for the WIT one.
+pub(crate) fn damage_from_wit(d: maintenance::Damage) -> Damage {
+    Damage::new(d.segment, d.offset, d.reason)
+}
+
+/// The engine's repair report for the WIT one.
+pub(crate) fn repair_from_wit(r: maintenance::RepairReport) -> RepairReport {
+    let mut report = RepairReport::default();
+    report.damage = r.damage.map(damage_from_wit);
+    report.kept_up_to = r.kept_up_to.map(Lsn);
+    report.entries_removed = r.entries_removed;
+    report.bytes_removed = r.bytes_removed;
+    report.quarantine = r.quarantine;
+    report.applied = r.applied;
+    report
+}
+
+/// The engine's recovery report for the WIT one.
+pub(crate) fn recovery_from_wit(r: maintenance::RecoveryReport) -> RecoveryReport {
+    let mut report = RecoveryReport::default();
+    report.segment = r.segment;
+    report.cut_at = r.cut_at;
+    report.bytes_discarded = r.bytes_discarded;
+    report.frames_discarded = r.frames_discarded;
+    report.durable_point = r.durable_point;
+    report.durable_next_lsn = r.durable_next_lsn.map(Lsn);
+    report
 }
 
 /// The I/O error kind for a WIT code (the inverse of the guest's mapping).

@@ -25,6 +25,15 @@ pub enum HostError {
     /// instantiating, preopening the directory).
     #[error("failed to set up the walogs component: {0:#}")]
     Setup(wasmtime::Error),
+    /// The component does not export the optional interface the call needs (it was built
+    /// before the interface existed, or by someone else); the log itself still works.
+    #[error("{what} is not supported by this component: it does not export {interface}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+        /// The WIT interface the component lacks.
+        interface: &'static str,
+    },
     /// Host-side I/O outside the log failed (reading a component file, a scratch
     /// directory, standard input or output).
     #[error("{context}: {source}")]

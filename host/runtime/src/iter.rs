@@ -20,6 +20,21 @@ pub const BATCH_BYTES: u64 = 256 << 10;
 /// It pulls up to [`BATCH_ENTRIES`] entries / [`BATCH_BYTES`] bytes per call. The log's
 /// errors come out as [`HostError::Wal`], a trap as [`HostError::Trap`]; after the first
 /// error it ends. Dropping it drops the guest's cursor.
+///
+/// It borrows the log, so it cannot outlive the handle that holds the directory's lock
+/// (the lock goes with the handle; a live iterator never keeps it):
+///
+/// ```compile_fail,E0505
+/// # fn main() -> Result<(), walogs_host::HostError> {
+/// let mut wal = walogs_host::ComponentWal::open("/tmp/my-wal")?;
+/// let iter = wal.iter()?;
+/// drop(wal); // error[E0505]: cannot move out of `wal` because it is borrowed
+/// for entry in iter {
+///     entry?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct ComponentIter<'a> {
     wal: &'a mut ComponentWal,
     cursor: Option<ResourceAny>,

@@ -33,12 +33,13 @@ mod error;
 pub mod interpose;
 mod iter;
 mod open;
+mod repair;
 mod runtime;
 mod shared;
 mod state;
 mod wal;
 
-pub use bindings::WIT_INTERFACE;
+pub use bindings::{WIT_INTERFACE, WIT_MAINTENANCE};
 pub use cache::{LoadInfo, default_cache_dir};
 pub use error::HostError;
 pub use iter::{BATCH_BYTES, BATCH_ENTRIES, ComponentIter};

@@ -5,9 +5,10 @@ use std::path::Path;
 use walogs::WalConfig;
 use walogs::storage::StdStorage;
 use wasmtime::Store;
+use wasmtime::component::Instance;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::bindings::{AppendBatch, Mount, Walogs, config_to_wit};
+use crate::bindings::{AppendBatch, Exports, Mount, config_to_wit};
 use crate::error::HostError;
 #[cfg(feature = "interpose")]
 use crate::interpose::{FaultPlan, Interposed};
@@ -80,7 +81,35 @@ impl Runtime {
         config: WalConfig,
         options: OpenOptions,
     ) -> Result<ComponentWal, HostError> {
-        let perms = if config.read_only {
+        let (mut store, instance, bindings) =
+            self.instantiate(preopen, config.read_only, options)?;
+        let append_batch = AppendBatch::find(&instance, &mut store)?;
+        let mount = Mount::new(preopen, guest_path);
+        let wit_config = config_to_wit(&config);
+        let opened = bindings
+            .walogs_wal_log()
+            .wal()
+            .call_open(&mut store, guest_path, wit_config)
+            .map_err(HostError::Trap)?;
+        let handle = opened.map_err(|e| HostError::Wal(mount.error(e)))?;
+        Ok(ComponentWal::new(
+            store,
+            bindings,
+            append_batch,
+            handle,
+            mount,
+        ))
+    }
+
+    /// A fresh store and instance whose guest sees only `preopen`, at [`GUEST_ROOT`]
+    /// (read-only when `read_only`), with the fuel and faults of `options`. Takes no lock.
+    pub(crate) fn instantiate(
+        &self,
+        preopen: &Path,
+        read_only: bool,
+        options: OpenOptions,
+    ) -> Result<(Store<HostState>, Instance, Exports), HostError> {
+        let perms = if read_only {
             FsPerms::ReadOnly
         } else {
             FsPerms::ReadWrite
@@ -106,30 +135,13 @@ impl Runtime {
         }
         let instance = self
             .pre()
-            .instance_pre()
             .instantiate(&mut store)
             .map_err(HostError::setup)?;
-        let bindings = Walogs::new(&mut store, &instance).map_err(HostError::setup)?;
-        let append_batch = AppendBatch::find(&instance, &mut store)?;
-        let mount = Mount {
-            guest: GUEST_ROOT,
-            host: preopen.to_owned(),
-            opened: guest_path.to_owned(),
-        };
-        let wit_config = config_to_wit(&config);
-        let opened = bindings
-            .walogs_wal_log()
-            .wal()
-            .call_open(&mut store, guest_path, wit_config)
-            .map_err(HostError::Trap)?;
-        let handle = opened.map_err(|e| HostError::Wal(mount.error(e)))?;
-        Ok(ComponentWal::new(
-            store,
-            bindings,
-            append_batch,
-            handle,
-            mount,
-        ))
+        let exports = self
+            .exports()
+            .load(&mut store, &instance)
+            .map_err(HostError::setup)?;
+        Ok((store, instance, exports))
     }
 }
 

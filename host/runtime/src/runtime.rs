@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use wasmtime::component::Linker;
+use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::WalogsPre;
+use crate::bindings::ExportsPre;
 use crate::cache::{self, LoadInfo};
 use crate::error::HostError;
 use crate::state::HostState;
@@ -44,7 +44,8 @@ impl Default for RuntimeOptions {
 /// instance.
 pub struct Runtime {
     engine: Engine,
-    pre: WalogsPre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: ExportsPre,
     options: RuntimeOptions,
     load: LoadInfo,
 }
@@ -101,11 +102,12 @@ impl Runtime {
         crate::interpose::add_to_linker(&mut linker).map_err(HostError::setup)?;
         let pre = linker
             .instantiate_pre(&component)
-            .and_then(WalogsPre::new)
             .map_err(HostError::setup)?;
+        let exports = ExportsPre::new(&pre).map_err(HostError::setup)?;
         Ok(Self {
             engine,
             pre,
+            exports,
             options,
             load,
         })
@@ -142,8 +144,22 @@ impl Runtime {
         &self.load
     }
 
+    /// Whether the component exports an interface named `walogs:wal/maintenance`
+    /// ([`crate::WIT_MAINTENANCE`]; its types are checked when an instance is made, and
+    /// one that does not match counts as missing): without it, [`Runtime::repair`],
+    /// [`Runtime::find_damage`] and [`crate::ComponentWal::recovery_report`] return
+    /// [`HostError::Unsupported`].
+    pub fn supports_maintenance(&self) -> bool {
+        self.exports.has_maintenance()
+    }
+
     /// The pre-instantiated component.
-    pub(crate) fn pre(&self) -> &WalogsPre<HostState> {
+    pub(crate) fn pre(&self) -> &InstancePre<HostState> {
         &self.pre
+    }
+
+    /// Where the component's exports are.
+    pub(crate) fn exports(&self) -> &ExportsPre {
+        &self.exports
     }
 }

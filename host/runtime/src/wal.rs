@@ -3,12 +3,13 @@
 use std::path::Path;
 
 use walogs::storage::StdStorage;
-use walogs::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport};
+use walogs::{Lsn, LsnRange, RecoveryReport, SegmentInfo, TailState, VerifyReport};
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::{
-    AppendBatch, GuestWal, Mount, Walogs, report_from_wit, segment_from_wit, tail_from_wit, wit,
+    AppendBatch, Exports, GuestWal, Mount, recovery_from_wit, report_from_wit, segment_from_wit,
+    tail_from_wit, wit,
 };
 use crate::error::HostError;
 #[cfg(feature = "interpose")]
@@ -26,7 +27,7 @@ use crate::state::HostState;
 /// drops the guest's resource and then releases the directory lock.
 pub struct ComponentWal {
     store: Store<HostState>,
-    bindings: Walogs,
+    bindings: Exports,
     append_batch: AppendBatch,
     handle: ResourceAny,
     mount: Mount,
@@ -64,7 +65,7 @@ impl ComponentWal {
     /// Wraps a freshly opened guest resource.
     pub(crate) fn new(
         store: Store<HostState>,
-        bindings: Walogs,
+        bindings: Exports,
         append_batch: AppendBatch,
         handle: ResourceAny,
         mount: Mount,
@@ -88,7 +89,7 @@ impl ComponentWal {
     /// Calls into the guest; a trap marks the instance dead.
     pub(crate) fn enter<R>(
         &mut self,
-        f: impl FnOnce(&Walogs, &mut Store<HostState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Exports, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
         if self.dead {
             return Err(HostError::Dead);
@@ -187,6 +188,18 @@ impl ComponentWal {
     pub fn tail_state(&mut self) -> Result<TailState, HostError> {
         self.get(|g, s, h| g.call_tail_state(s, h))
             .map(tail_from_wit)
+    }
+
+    /// What the open found at the tail and cut off, as [`walogs::Wal::recovery_report`]
+    /// says it. [`HostError::Unsupported`] when the component lacks the optional
+    /// `maintenance` interface.
+    pub fn recovery_report(&mut self) -> Result<RecoveryReport, HostError> {
+        let handle = self.handle;
+        let r = self.enter(|b, store| match b.maintenance("the recovery report") {
+            Ok(m) => m.call_recovery(store, handle).map(Ok),
+            Err(unsupported) => Ok(Err(unsupported)),
+        })?;
+        r.map(recovery_from_wit)
     }
 
     /// The LSN the next append gets.

@@ -50,6 +50,22 @@ test('a second writer in the same process is refused; a reader is not', () => {
   open(dir).close(); // released on close
 });
 
+test('a live iterator does not keep the lock once its log is closed', () => {
+  const dir = join(root, 'live-iterator');
+  const wal = open(dir);
+  for (const data of ['one', 'two', 'three']) wal.append(data);
+  const entries = wal.entries();
+  assert.equal(entries.next().value.lsn, 1n);
+  wal.close();
+  const next = open(dir); // not 'locked': the lock went with close, not with the cursor
+  try {
+    assert.equal(next.nextLsn, 4n);
+  } finally {
+    next.close();
+  }
+  entries.return();
+});
+
 test('a writer in another process locks out this one; its acknowledged entries survive a kill', async () => {
   const dir = join(root, 'two-processes');
   const { child, exited, lines } = writer(dir, 50);

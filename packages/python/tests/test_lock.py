@@ -29,6 +29,20 @@ def test_second_writer_in_the_same_process_is_locked_out(tmp_path, first, second
         assert [d for _, d in wal] == [b"one", b"two"]
 
 
+@pytest.mark.parametrize("sandbox", BACKENDS, ids=["native", "sandbox"])
+def test_a_live_iterator_does_not_keep_the_lock_once_its_log_is_closed(tmp_path, sandbox):
+    wal = walogs.open(tmp_path, sandbox=sandbox)
+    for data in [b"one", b"two", b"three"]:
+        wal.append(data)
+    entries = iter(wal)
+    assert next(entries).lsn == 1
+    wal.close()
+    # Not Locked: the lock went with close, not with the live cursor.
+    with walogs.open(tmp_path, sandbox=sandbox) as again:
+        assert again.next_lsn == 4
+    entries.close()
+
+
 WRITER = """
 import sys, time, walogs
 wal = walogs.open(sys.argv[1], sandbox=sys.argv[2] == "sandbox")

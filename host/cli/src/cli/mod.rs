@@ -110,7 +110,7 @@ fn dispatch(rt: &Runtime, command: Command, out: &Out) -> Result<u8, HostError> 
         Command::Verify { dir } => inspect::verify(rt, &dir, out),
         Command::Checkpoint { dir, lsn, write } => write::checkpoint(rt, &dir, lsn, &write, out),
         Command::Truncate { dir, lsn, write } => write::truncate(rt, &dir, lsn, &write, out),
-        Command::Repair { dir, dry_run } => repair::run(&dir, dry_run, out),
+        Command::Repair { dir, dry_run } => repair::run(rt, &dir, dry_run, out),
         Command::Bench(args) => bench::run(rt, args, out),
         Command::CrashTest(args) => crash::run(rt, args, out),
     }

@@ -117,6 +117,7 @@ impl Failure {
             HostError::Trap(_) | HostError::Dead => "trap",
             HostError::Setup(_) => "setup",
             HostError::Io { .. } => "io",
+            HostError::Unsupported { .. } => "unsupported",
             _ => "host",
         }
     }
@@ -149,6 +150,10 @@ pub fn describe(e: &HostError) -> String {
         HostError::Io { context, source } if context.is_empty() => io_kind_text(source),
         HostError::Io { context, source } => format!("{context}: {}", io_kind_text(source)),
         HostError::Setup(e) => format!("the walogs component could not be set up: {e}"),
+        HostError::Unsupported { .. } => format!(
+            "{e} (a component built before walogs 0.2.0's repair; use the built-in one, \
+             without --component)"
+        ),
         // Not the wasm backtrace: what stopped the guest, and the usual cure.
         HostError::Trap(e) => {
             let text = format!("{e:#}");

@@ -1,14 +1,14 @@
 //! Opening a log to read it, even when it is damaged: the intact prefix stays readable.
 //!
 //! The engine refuses to open a log whose active segment is damaged in the middle (or whose
-//! sealed segment starts with a bad frame). Its error names the file and the offset; the
-//! reader then opens a scratch copy of everything before that point (links to the whole
-//! segments before it, a copy of the damaged one cut at the damage), read-only. The user's
-//! directory is never changed.
+//! sealed segment starts with a bad frame). The reader then asks the component where the
+//! first damage is ([`Runtime::find_damage`]: a segment and an offset) and opens a scratch
+//! copy of everything before that point (links to the whole segments before it, a copy of
+//! the damaged one cut at the damage), read-only. The user's directory is never changed.
 
 use std::path::Path;
 
-use walogs::format::{parse_segment_name, segment_name};
+use walogs::format::segment_name;
 use walogs::{WalConfig, WalError};
 use walogs_host::{ComponentWal, HostError, Runtime};
 
@@ -38,10 +38,12 @@ pub fn open(rt: &Runtime, dir: &Path) -> Result<Reader, HostError> {
             _scratch: None,
         }),
         Err(HostError::Wal(damage @ WalError::Corrupt { .. })) => {
-            let Some((seq, offset)) = damage_point(&damage) else {
+            // A component without the maintenance interface cannot say where the damage
+            // is: then the damage alone is the answer.
+            let Ok(Some(point)) = rt.find_damage(dir) else {
                 return Err(HostError::Wal(damage));
             };
-            let scratch = match copy_prefix(dir, seq, offset) {
+            let scratch = match copy_prefix(dir, point.segment, point.offset) {
                 Ok(scratch) => scratch,
                 Err(_) => return Err(HostError::Wal(damage)),
             };
@@ -56,23 +58,6 @@ pub fn open(rt: &Runtime, dir: &Path) -> Result<Reader, HostError> {
         }
         Err(e) => Err(e),
     }
-}
-
-/// The segment and offset a corruption error names (`wal-000002.log: … at offset 85`).
-fn damage_point(e: &WalError) -> Option<(u32, u64)> {
-    let WalError::Corrupt { reason } = e else {
-        return None;
-    };
-    let start = reason.find("wal-")?;
-    let name = reason.get(start..start + "wal-000000.log".len())?;
-    let seq = parse_segment_name(name)?;
-    let rest = &reason[start..];
-    let at = rest.find(" at offset ")? + " at offset ".len();
-    let digits: String = rest[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    Some((seq, digits.parse().ok()?))
 }
 
 /// A scratch directory with the segments before `seq` and the first `offset` bytes of `seq`.
@@ -92,23 +77,4 @@ fn copy_prefix(dir: &Path, seq: u32, offset: u64) -> std::io::Result<tempfile::T
         }
     }
     Ok(scratch)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_damage_point_comes_from_the_engine_message() {
-        let e = WalError::Corrupt {
-            reason: "wal-000002.log: bad CRC at offset 85, followed by a valid frame (LSN 7) \
-                     at offset 120: acknowledged entries may follow the damage"
-                .into(),
-        };
-        assert_eq!(damage_point(&e), Some((2, 85)));
-        let other = WalError::Corrupt {
-            reason: "gap in segment sequence".into(),
-        };
-        assert_eq!(damage_point(&other), None);
-    }
 }

@@ -1,16 +1,15 @@
 //! `walogs repair`: cut a damaged log at its first damage, every removed byte kept in a
 //! quarantine file in the log directory (or, with `--dry-run`, only say what would go).
 //!
-//! This runs the engine natively (`walogs::Wal::repair_with`): the component does not
-//! export repair yet. It takes the log's lock like any writer.
+//! It runs in the component ([`Runtime::repair`], the WIT `maintenance` interface) and
+//! takes the log's lock like any writer; a dry run takes none.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use serde::Serialize;
 use walogs::format::segment_name;
-use walogs::{RepairOptions, Wal};
-use walogs_host::HostError;
+use walogs_host::{HostError, Runtime};
 
 use super::output::{Out, lsn_json};
 use super::{EXIT_CORRUPT, EXIT_OK, logdir};
@@ -37,7 +36,7 @@ struct Repaired {
 }
 
 /// `walogs repair`: exit code 0 when the log is (now) intact, 1 when a dry run found damage.
-pub fn run(dir: &Path, dry_run: bool, out: &Out) -> Result<u8, HostError> {
+pub fn run(rt: &Runtime, dir: &Path, dry_run: bool, out: &Out) -> Result<u8, HostError> {
     logdir::require_log(dir)?;
     let spinner = if out.is_json() || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
@@ -46,12 +45,7 @@ pub fn run(dir: &Path, dry_run: bool, out: &Out) -> Result<u8, HostError> {
     };
     spinner.set_message(format!("checking {}", dir.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let options = if dry_run {
-        RepairOptions::dry_run()
-    } else {
-        RepairOptions::default()
-    };
-    let report = Wal::repair_with(dir, options);
+    let report = rt.repair(dir, dry_run);
     spinner.finish_and_clear();
     let report = report?;
     let result = Repaired {
