@@ -1,6 +1,8 @@
-//! Client writes per second on a three-node in-process cluster with walogs logs, against the
-//! same cluster on an in-memory log store (no I/O: the upper bound), in one run; and the
-//! fdatasyncs each client write costs (all three nodes: log syncs and metadata syncs).
+//! Client writes per second on a three-node in-process cluster with walogs logs — on each
+//! backend: the native engine behind a mutex, `SharedWal`, `SharedComponentWal` (the engine
+//! in the component) — against the same cluster on an in-memory log store (no I/O: the
+//! upper bound), in one run; the fdatasyncs each client write costs (all three nodes: log
+//! syncs and metadata syncs) and how many log appends it takes (how much openraft batches).
 //!
 //! ```sh
 //! cargo run --release -p walogs-openraft --example bench [-- --writes 4000 --clients 32]
@@ -23,11 +25,12 @@ use openraft::{
     BasicNode, Entry, LogId, LogState, OptionalSend, RaftLogReader, StorageError, Vote,
 };
 use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
-use walogs::{Lsn, Wal, WalConfig};
+use walogs::{Lsn, SharedWal, Wal, WalConfig};
+use walogs_host::SharedComponentWal;
 use walogs_openraft::cluster::Router;
 use walogs_openraft::kv::{KvConfig, Request};
 use walogs_openraft::node::{BoxError, KvNode, start_with_log, wait_for_leader};
-use walogs_openraft::{BackendError, LogBackend, LogStore};
+use walogs_openraft::{BackendError, LogBackend, LogStore, SharedComponentBackend};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -42,74 +45,174 @@ async fn main() -> Result<(), BoxError> {
     println!(
         "3-node in-process cluster, {writes} client writes of ~40 B from {clients} concurrent clients"
     );
-    let memory = run(Kind::Memory, writes, clients).await?;
-    let walogs = run(Kind::Walogs, writes, clients).await?;
-    println!("| log store | client writes/s | vs in-memory | fdatasyncs per client write |");
-    println!("|---|---|---|---|");
-    for (name, r) in [
-        ("in-memory (no I/O)", &memory),
-        ("walogs (native)", &walogs),
-    ] {
+    let mut outcomes = Vec::new();
+    for kind in [Kind::Memory, Kind::Native, Kind::Shared, Kind::Component] {
+        outcomes.push((kind, run(kind, writes, clients).await?));
+    }
+    let memory = outcomes[0].1.per_sec;
+    let raw = raw_fdatasyncs_per_sec(500)?;
+    println!(
+        "| log store | client writes/s | vs in-memory | fdatasyncs per client write | log appends per client write |"
+    );
+    println!("|---|---|---|---|---|");
+    for (kind, r) in &outcomes {
         println!(
-            "| {name} | {:.0} | {:.2}x | {:.2} |",
+            "| {} | {:.0} | {:.2}x | {:.2} | {:.2} |",
+            kind.name(),
             r.per_sec,
-            r.per_sec / memory.per_sec,
-            r.syncs as f64 / writes as f64
+            r.per_sec / memory,
+            r.syncs as f64 / writes as f64,
+            r.appends as f64 / writes as f64,
         );
     }
+    println!("raw fdatasync on this disk (40 B write + fdatasync, one file, same run): {raw:.0}/s");
+    println!(
+        "most appends in flight on one log at once: {}",
+        MAX_IN_FLIGHT.load(Ordering::Relaxed)
+    );
     Ok(())
+}
+
+/// `n` appends of 40 B to one file, each followed by fdatasync: what one disk round costs.
+fn raw_fdatasyncs_per_sec(n: usize) -> Result<f64, BoxError> {
+    use std::io::Write;
+    let exe = std::env::current_exe()?;
+    let dir = tempfile::tempdir_in(exe.parent().expect("the binary is in a directory"))?;
+    let mut file = std::fs::File::create(dir.path().join("raw"))?;
+    let started = Instant::now();
+    for _ in 0..n {
+        file.write_all(&[7u8; 40])?;
+        file.sync_data()?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
 #[derive(Clone, Copy)]
 enum Kind {
     Memory,
-    Walogs,
+    Native,
+    Shared,
+    Component,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Memory => "in-memory (no I/O)",
+            Kind::Native => "walogs: Mutex<Wal> (native)",
+            Kind::Shared => "walogs: SharedWal (native)",
+            Kind::Component => "walogs: SharedComponentWal (component)",
+        }
+    }
 }
 
 struct Outcome {
     per_sec: f64,
     syncs: u64,
+    appends: u64,
 }
 
-fn total_syncs() -> u64 {
-    LOG_SYNCS.load(Ordering::Relaxed) + walogs_openraft::meta::syncs()
+/// The component logs of a run, to read the guest's sync counts from.
+type Probes = Arc<Mutex<Vec<SharedComponentWal>>>;
+
+/// Syncs so far: the native logs' (counted in their file layer), the metadata files', and
+/// the guest's (counted by the host's interposer; read outside the async runtime, since it
+/// enters the component).
+async fn total_syncs(probes: &Probes) -> Result<u64, BoxError> {
+    let probes = Arc::clone(probes);
+    let guest = tokio::task::spawn_blocking(move || {
+        let wals = probes.lock().unwrap();
+        wals.iter()
+            .map(|w| {
+                w.with_writer(|w| {
+                    let s = w.component().fs_stats();
+                    s.syncs + s.sync_datas
+                })
+            })
+            .sum::<u64>()
+    })
+    .await?;
+    Ok(LOG_SYNCS.load(Ordering::Relaxed) + walogs_openraft::meta::syncs() + guest)
+}
+
+async fn open_node(
+    kind: Kind,
+    id: u64,
+    dir: &Path,
+    router: &Arc<Router>,
+    probes: &Probes,
+) -> Result<KvNode, BoxError> {
+    std::fs::create_dir_all(dir)?;
+    let meta = StdStorage::open_reader(dir)?;
+    let counting = |log_dir: &Path| -> Result<Wal, BackendError> {
+        let storage = Arc::new(CountingStorage(StdStorage::open_writer(log_dir)?));
+        Ok(Wal::open_with_storage(storage, WalConfig::default())?)
+    };
+    Ok(match kind {
+        Kind::Memory => start_with_log(id, MemLog::default(), router).await?,
+        Kind::Native => {
+            let open = |d: &Path| Ok(Counted::new(Mutex::new(counting(d)?)));
+            start_with_log(
+                id,
+                LogStore::<KvConfig, _>::open_with(dir, &meta, open)?,
+                router,
+            )
+            .await?
+        }
+        Kind::Shared => {
+            let open = |d: &Path| Ok(Counted::new(SharedWal::from(counting(d)?)));
+            start_with_log(
+                id,
+                LogStore::<KvConfig, _>::open_with(dir, &meta, open)?,
+                router,
+            )
+            .await?
+        }
+        Kind::Component => {
+            let open = |d: &Path| {
+                let backend = SharedComponentBackend::open(d)?;
+                probes.lock().unwrap().push(backend.wal().clone());
+                Ok(Counted::new(backend))
+            };
+            start_with_log(
+                id,
+                LogStore::<KvConfig, _>::open_with(dir, &meta, open)?,
+                router,
+            )
+            .await?
+        }
+    })
 }
 
 async fn run(kind: Kind, writes: usize, clients: usize) -> Result<Outcome, BoxError> {
     let exe = std::env::current_exe()?;
     let dir = tempfile::tempdir_in(exe.parent().expect("the binary is in a directory"))?;
     let router = Router::new();
+    let probes = Probes::default();
     let mut nodes = BTreeMap::new();
     for id in 1..=3 {
         let node_dir = dir.path().join(format!("node-{id}"));
-        let node = match kind {
-            Kind::Memory => start_with_log(id, MemLog::default(), &router).await?,
-            Kind::Walogs => {
-                start_with_log(
-                    id,
-                    LogStore::<KvConfig, CountingWal>::open(&node_dir)?,
-                    &router,
-                )
-                .await?
-            }
-        };
-        nodes.insert(id, node);
+        nodes.insert(id, open_node(kind, id, &node_dir, &router, &probes).await?);
     }
     let members: BTreeMap<u64, BasicNode> = (1..=3).map(|id| (id, BasicNode::default())).collect();
     nodes[&1].raft.initialize(members).await?;
     let leader = nodes[&wait_for_leader(&nodes[&1], Duration::from_secs(10)).await?].clone();
     stream(&leader, 0, 200, clients).await?; // warm-up
-    let syncs = total_syncs();
+    let (syncs, appends) = (total_syncs(&probes).await?, APPENDS.load(Ordering::Relaxed));
     let started = Instant::now();
     stream(&leader, 1_000_000, writes, clients).await?;
     let elapsed = started.elapsed();
-    let syncs = total_syncs() - syncs;
+    let syncs = total_syncs(&probes).await? - syncs;
+    let appends = APPENDS.load(Ordering::Relaxed) - appends;
     for node in nodes.into_values() {
         node.raft.shutdown().await?;
     }
+    // The probes hold the component logs: drop them outside the async runtime too.
+    tokio::task::spawn_blocking(move || drop(probes)).await?;
     Ok(Outcome {
         per_sec: writes as f64 / elapsed.as_secs_f64(),
         syncs,
+        appends,
     })
 }
 
@@ -142,12 +245,22 @@ async fn stream(
     Ok(())
 }
 
-// ---- fdatasync counting for the walogs logs -------------------------------------------------
+// ---- counting: log appends, and fdatasyncs of the native logs ------------------------------
 
 static LOG_SYNCS: AtomicU64 = AtomicU64::new(0);
+static APPENDS: AtomicU64 = AtomicU64::new(0);
 
-/// The native backend on a file layer that counts file and directory syncs.
-struct CountingWal(Mutex<Wal>);
+/// Appends in flight on one log at the same moment, the most seen in a run.
+static MAX_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+
+/// A backend that counts its appends, and how many are in flight at once.
+struct Counted<B>(B, AtomicU64);
+
+impl<B> Counted<B> {
+    fn new(backend: B) -> Self {
+        Counted(backend, AtomicU64::new(0))
+    }
+}
 
 #[derive(Debug)]
 struct CountingStorage(StdStorage);
@@ -175,6 +288,9 @@ impl Storage for CountingStorage {
         LOG_SYNCS.fetch_add(1, Ordering::Relaxed);
         self.0.sync_dir()
     }
+    fn close(&self) {
+        self.0.close()
+    }
 }
 
 impl StorageFile for CountingFile {
@@ -196,16 +312,17 @@ impl StorageFile for CountingFile {
     }
 }
 
-impl LogBackend for CountingWal {
+impl<B: LogBackend> LogBackend for Counted<B> {
     fn open(dir: &Path) -> Result<Self, BackendError> {
-        let storage = Arc::new(CountingStorage(StdStorage::open_writer(dir)?));
-        Ok(CountingWal(Mutex::new(Wal::open_with_storage(
-            storage,
-            WalConfig::default(),
-        )?)))
+        Ok(Counted::new(B::open(dir)?))
     }
     fn append(&self, entries: Vec<Vec<u8>>) -> Result<Lsn, BackendError> {
-        self.0.append(entries)
+        APPENDS.fetch_add(1, Ordering::Relaxed);
+        let now = self.1.fetch_add(1, Ordering::SeqCst) + 1;
+        MAX_IN_FLIGHT.fetch_max(now, Ordering::Relaxed);
+        let result = self.0.append(entries);
+        self.1.fetch_sub(1, Ordering::SeqCst);
+        result
     }
     fn read(&self, from: Lsn, until: Lsn) -> Result<Vec<Vec<u8>>, BackendError> {
         self.0.read(from, until)

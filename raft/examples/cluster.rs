@@ -18,8 +18,8 @@ use walogs_openraft::LogBackend;
 use walogs_openraft::cluster::Router;
 use walogs_openraft::node::{BoxError, KvNode, start_node, stop_node, wait_for_leader, write};
 
-type Native = std::sync::Mutex<walogs::Wal>;
-type Component = walogs_openraft::ComponentBackend;
+type Native = walogs::SharedWal;
+type Component = walogs_openraft::SharedComponentBackend;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {

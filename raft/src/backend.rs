@@ -1,11 +1,9 @@
-//! The few log operations the adapter needs, and their two implementations: the native
-//! engine and the engine inside the component.
+//! The few log operations the adapter needs, and their implementations: the native engine
+//! (alone or shared between threads) and the engine inside the component.
 
 use std::error::Error;
 use std::path::Path;
 use std::sync::Mutex;
-#[cfg(feature = "component")]
-use std::sync::mpsc;
 
 use walogs::{Lsn, Wal, WalConfig};
 
@@ -18,6 +16,10 @@ pub type BackendError = Box<dyn Error + Send + Sync + 'static>;
 /// Implementations must keep walogs' promises: [`LogBackend::append`] returns after the
 /// entries are durable (`Durability::Always`), LSNs are dense, and a crash during
 /// [`LogBackend::truncate_after`] or [`LogBackend::checkpoint`] leaves the old or the new log.
+///
+/// [`crate::LogStore`] calls the writing methods (`append`, `truncate_after`, `checkpoint`)
+/// from tokio's blocking pool, never from an async task: they may block on fdatasync, and
+/// the component's must not run inside an async task (see [`SharedComponentBackend`]).
 pub trait LogBackend: Send + Sync + 'static {
     /// Opens (or creates) the log in `dir`.
     fn open(dir: &Path) -> Result<Self, BackendError>
@@ -89,111 +91,6 @@ impl LogBackend for Mutex<Wal> {
     }
 }
 
-/// The engine inside the component, through the host runtime, on a thread of its own.
-///
-/// wasmtime-wasi's synchronous calls start their own async executor, which a thread of an
-/// async runtime (where openraft calls the store) must not do; so the handle lives on a
-/// dedicated thread and each call is sent there and waited for.
-#[cfg(feature = "component")]
-pub struct ComponentBackend {
-    jobs: Option<Mutex<mpsc::Sender<Job>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-#[cfg(feature = "component")]
-type Job = Box<dyn FnOnce(&mut walogs_host::ComponentWal) + Send>;
-
-#[cfg(feature = "component")]
-impl ComponentBackend {
-    fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut walogs_host::ComponentWal) -> Result<R, walogs_host::HostError>
-        + Send
-        + 'static,
-    ) -> Result<R, BackendError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        let jobs = self.jobs.as_ref().ok_or("the component thread is gone")?;
-        lock(jobs)?
-            .send(Box::new(move |wal| {
-                let _ = tx.send(f(wal));
-            }))
-            .map_err(|_| "the component thread is gone")?;
-        Ok(rx.recv().map_err(|_| "the component thread stopped")??)
-    }
-}
-
-#[cfg(feature = "component")]
-impl Drop for ComponentBackend {
-    /// Stops the thread and waits for it, so the directory lock is released on return.
-    fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-#[cfg(feature = "component")]
-impl LogBackend for ComponentBackend {
-    fn open(dir: &Path) -> Result<Self, BackendError> {
-        let (jobs, inbox) = mpsc::channel::<Job>();
-        let (opened_tx, opened) = mpsc::sync_channel(1);
-        let dir = dir.to_path_buf();
-        let thread = std::thread::Builder::new()
-            .name("walogs-component".into())
-            .spawn(move || match walogs_host::ComponentWal::open(&dir) {
-                Ok(mut wal) => {
-                    let _ = opened_tx.send(Ok(()));
-                    for job in inbox {
-                        job(&mut wal);
-                    }
-                }
-                Err(e) => {
-                    let _ = opened_tx.send(Err(e));
-                }
-            })?;
-        let backend = ComponentBackend {
-            jobs: Some(Mutex::new(jobs)),
-            thread: Some(thread),
-        };
-        opened
-            .recv()
-            .map_err(|_| "the component thread stopped")??;
-        Ok(backend)
-    }
-
-    fn append(&self, entries: Vec<Vec<u8>>) -> Result<Lsn, BackendError> {
-        self.call(move |wal| Ok(wal.append_batch(&entries)?.start))
-    }
-
-    fn read(&self, from: Lsn, until: Lsn) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.call(move |wal| {
-            let n = until.0.saturating_sub(from.0) as usize;
-            let mut out = Vec::with_capacity(n);
-            for entry in wal.iter_from(from)?.take(n) {
-                out.push(entry?.1);
-            }
-            Ok(out)
-        })
-    }
-
-    fn first_lsn(&self) -> Result<Option<Lsn>, BackendError> {
-        self.call(|wal| wal.first_lsn())
-    }
-
-    fn next_lsn(&self) -> Result<Lsn, BackendError> {
-        self.call(|wal| wal.next_lsn())
-    }
-
-    fn truncate_after(&self, lsn: Lsn) -> Result<(), BackendError> {
-        self.call(move |wal| wal.truncate_after(lsn))
-    }
-
-    fn checkpoint(&self, lsn: Lsn) -> Result<usize, BackendError> {
-        self.call(move |wal| wal.checkpoint(lsn))
-    }
-}
-
 /// The native engine shared between threads ([`walogs::SharedWal`]): concurrent appends are
 /// group-committed (one write and one fdatasync for the appends that arrive together), and
 /// reads go through the log's own readers without taking the writer's lock.
@@ -229,5 +126,89 @@ impl LogBackend for walogs::SharedWal {
 
     fn checkpoint(&self, lsn: Lsn) -> Result<usize, BackendError> {
         Ok(walogs::SharedWal::checkpoint(self, lsn)?)
+    }
+}
+
+/// The engine inside the component, shared between threads
+/// ([`walogs_host::SharedComponentWal`]): concurrent appends are grouped on the host into one
+/// `append-batch` call into the guest (one write and one fdatasync), and reads go through
+/// the host's own readers of the log's files, without entering the component.
+///
+/// The calls that do enter the component (open, appends, truncation, checkpoint, and the
+/// guest's cleanup when the log is dropped) go through wasmtime-wasi's synchronous
+/// bindings, which run a future to completion on the calling thread; inside an async task
+/// that would panic ("cannot start a runtime from within a runtime"). [`crate::LogStore`]
+/// makes its writes from tokio's blocking pool, where this is allowed, and this type opens
+/// and drops the log on a short-lived thread of its own. No thread is kept per log.
+#[cfg(feature = "component")]
+pub struct SharedComponentBackend {
+    /// `None` only while being dropped.
+    wal: Option<walogs_host::SharedComponentWal>,
+}
+
+#[cfg(feature = "component")]
+impl SharedComponentBackend {
+    /// The shared component log (for statistics, or a test's fault injection through
+    /// `with_writer`; calls that enter the component must not be made from an async task).
+    pub fn wal(&self) -> &walogs_host::SharedComponentWal {
+        self.wal.as_ref().expect("only None while dropping")
+    }
+}
+
+/// Runs `f` on a new thread, outside any async runtime, and waits for it.
+#[cfg(feature = "component")]
+fn outside_async<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+#[cfg(feature = "component")]
+impl Drop for SharedComponentBackend {
+    /// Drops the log (the guest closes its files) outside any async task, and waits, so the
+    /// directory lock is released on return.
+    fn drop(&mut self) {
+        if let Some(wal) = self.wal.take() {
+            outside_async(move || drop(wal));
+        }
+    }
+}
+
+#[cfg(feature = "component")]
+impl LogBackend for SharedComponentBackend {
+    fn open(dir: &Path) -> Result<Self, BackendError> {
+        let wal =
+            outside_async(|| walogs_host::ComponentWal::open_shared(dir, WalConfig::default()))?;
+        Ok(SharedComponentBackend { wal: Some(wal) })
+    }
+
+    fn append(&self, entries: Vec<Vec<u8>>) -> Result<Lsn, BackendError> {
+        Ok(self.wal().append_batch(&entries)?.start)
+    }
+
+    fn read(&self, from: Lsn, until: Lsn) -> Result<Vec<Vec<u8>>, BackendError> {
+        let n = until.0.saturating_sub(from.0) as usize;
+        let mut out = Vec::with_capacity(n);
+        for entry in self.wal().iter_from(from)?.take(n) {
+            out.push(entry?.1);
+        }
+        Ok(out)
+    }
+
+    fn first_lsn(&self) -> Result<Option<Lsn>, BackendError> {
+        Ok(self.wal().first_lsn())
+    }
+
+    fn next_lsn(&self) -> Result<Lsn, BackendError> {
+        Ok(self.wal().next_lsn())
+    }
+
+    fn truncate_after(&self, lsn: Lsn) -> Result<(), BackendError> {
+        Ok(self.wal().truncate_after(lsn)?)
+    }
+
+    fn checkpoint(&self, lsn: Lsn) -> Result<usize, BackendError> {
+        Ok(self.wal().checkpoint(lsn)?)
     }
 }

@@ -2,13 +2,14 @@
 //!
 //! [`LogStore`] implements openraft 0.9's `RaftLogStorage` and `RaftLogReader` over a walogs
 //! log, generic over the [`LogBackend`]: [`NativeLogStore`] runs the engine natively,
-//! [`SharedLogStore`] on `walogs::SharedWal` (group commit), [`ComponentLogStore`] inside the
-//! WebAssembly component through `walogs-host`. All three pass `openraft::testing::Suite`.
+//! [`SharedLogStore`] on `walogs::SharedWal` (group commit), [`SharedComponentLogStore`] on
+//! `walogs_host::SharedComponentWal` (the engine inside the WebAssembly component, group
+//! commit on the host). All three pass `openraft::testing::Suite`.
 //!
 //! ```no_run
-//! use walogs_openraft::{NativeLogStore, kv::{KvConfig, KvStateMachine}};
+//! use walogs_openraft::{SharedLogStore, kv::{KvConfig, KvStateMachine}};
 //! # async fn start(network: impl openraft::RaftNetworkFactory<KvConfig>) -> Result<(), Box<dyn std::error::Error>> {
-//! let log = NativeLogStore::<KvConfig>::open("node-1")?;
+//! let log = SharedLogStore::<KvConfig>::open("node-1")?;
 //! let config = std::sync::Arc::new(openraft::Config::default().validate()?);
 //! let raft = openraft::Raft::new(1, config, network, log, KvStateMachine::default()).await?;
 //! # drop(raft); Ok(()) }
@@ -24,7 +25,7 @@ pub mod node;
 mod store;
 
 #[cfg(feature = "component")]
-pub use backend::ComponentBackend;
+pub use backend::SharedComponentBackend;
 pub use backend::{BackendError, LogBackend};
 pub use store::{LOG_DIR, LogReader, LogStore};
 
@@ -34,6 +35,7 @@ pub type SharedLogStore<C> = LogStore<C, walogs::SharedWal>;
 /// A store on the native engine.
 pub type NativeLogStore<C> = LogStore<C, std::sync::Mutex<walogs::Wal>>;
 
-/// A store on the engine inside the component (feature `component`, on by default).
+/// A store on the engine inside the component, shared between threads (group commit on the
+/// host; feature `component`, on by default).
 #[cfg(feature = "component")]
-pub type ComponentLogStore<C> = LogStore<C, backend::ComponentBackend>;
+pub type SharedComponentLogStore<C> = LogStore<C, backend::SharedComponentBackend>;

@@ -9,15 +9,17 @@
 //! open picks the valid slot with the higher sequence. Both slots invalid is reported as
 //! damage, never guessed away. The file is created whole (temp file, fsync, rename, directory
 //! fsync) before the log directory exists, so its size never changes afterwards.
+//!
+//! The file is reached through walogs' file layer ([`Storage`]) for the store's directory, so
+//! a test can put a fault-injecting layer under the metadata and the log alike.
 
-use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use openraft::{LogId, NodeId, Vote};
 use serde::{Deserialize, Serialize};
+use walogs::storage::{OpenMode, Storage, StorageFile};
 
 use crate::index::IndexMap;
 
@@ -64,7 +66,7 @@ impl<NID: NodeId> Default for Meta<NID> {
 /// The open metadata file and the record it holds.
 #[derive(Debug)]
 pub struct MetaFile<NID: NodeId> {
-    file: File,
+    file: Box<dyn StorageFile>,
     seq: u64,
     current: Meta<NID>,
 }
@@ -113,8 +115,16 @@ fn decode<NID: NodeId>(slot: &[u8]) -> Option<(u64, Meta<NID>)> {
         .map(|m| (seq, m))
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+/// Reads `buf.len()` bytes at `offset`, or fails when the file is shorter.
+fn read_exact_at(file: &dyn StorageFile, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => done += n,
+        }
+    }
+    Ok(())
 }
 
 impl<NID: NodeId> MetaFile<NID> {
@@ -123,26 +133,36 @@ impl<NID: NodeId> MetaFile<NID> {
         dir.join(META_FILE)
     }
 
-    /// Creates the file in `dir` holding `Meta::default()`: written to a temp file, synced,
-    /// renamed into place, and the directory synced.
-    pub fn create(dir: &Path) -> io::Result<Self> {
+    /// Whether the store's directory (`storage`) holds a metadata file.
+    pub fn exists(storage: &dyn Storage) -> io::Result<bool> {
+        Ok(storage.list()?.iter().any(|name| name == META_FILE))
+    }
+
+    /// Creates the file in the store's directory (`storage`) holding `Meta::default()`:
+    /// written to a temp file, synced, renamed into place, and the directory synced.
+    pub fn create(storage: &dyn Storage) -> io::Result<Self> {
         let meta = Meta::<NID>::default();
         let mut bytes = encode(1, &meta)?;
         bytes.resize(2 * SLOT_SIZE, 0);
-        let tmp = dir.join(format!("{META_FILE}.tmp"));
-        fs::write(&tmp, &bytes)?;
-        File::open(&tmp)?.sync_all()?;
-        fs::rename(&tmp, Self::path(dir))?;
-        sync_dir(dir)?;
-        Self::open(dir)
+        let tmp = format!("{META_FILE}.tmp");
+        if storage.list()?.contains(&tmp) {
+            storage.remove(&tmp)?; // left by a crash during an earlier create
+        }
+        let mut file = storage.open(&tmp, OpenMode::CreateNew)?;
+        file.write_all_at(&bytes, 0)?;
+        file.sync_data()?;
+        drop(file);
+        storage.rename(&tmp, META_FILE)?;
+        storage.sync_dir()?;
+        Self::open(storage)
     }
 
-    /// Opens the file in `dir` and reads the newest valid record.
-    pub fn open(dir: &Path) -> io::Result<Self> {
-        let path = Self::path(dir);
-        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+    /// Opens the file in the store's directory (`storage`) and reads the newest valid record.
+    pub fn open(storage: &dyn Storage) -> io::Result<Self> {
+        let path = storage.path().join(META_FILE);
+        let file = storage.open(META_FILE, OpenMode::ReadWrite)?;
         let mut bytes = vec![0u8; 2 * SLOT_SIZE];
-        file.read_exact_at(&mut bytes, 0)
+        read_exact_at(file.as_ref(), &mut bytes, 0)
             .map_err(|e| corrupt(format!("{}: shorter than two slots ({e})", path.display())))?;
         let best = [0, 1]
             .into_iter()
@@ -183,6 +203,13 @@ impl<NID: NodeId> MetaFile<NID> {
 mod tests {
     use super::*;
     use openraft::CommittedLeaderId;
+    use std::fs::OpenOptions;
+    use std::os::unix::fs::FileExt;
+    use walogs::storage::StdStorage;
+
+    fn storage(dir: &Path) -> StdStorage {
+        StdStorage::open_reader(dir).unwrap()
+    }
 
     fn sample(term: u64) -> Meta<u64> {
         Meta {
@@ -196,16 +223,19 @@ mod tests {
     #[test]
     fn a_saved_record_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = MetaFile::<u64>::create(dir.path()).unwrap();
+        let mut m = MetaFile::<u64>::create(&storage(dir.path())).unwrap();
         m.set(sample(2)).unwrap();
         m.set(sample(3)).unwrap();
-        assert_eq!(MetaFile::<u64>::open(dir.path()).unwrap().get(), &sample(3));
+        assert_eq!(
+            MetaFile::<u64>::open(&storage(dir.path())).unwrap().get(),
+            &sample(3)
+        );
     }
 
     #[test]
     fn a_torn_newest_slot_falls_back_to_the_previous_record() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = MetaFile::<u64>::create(dir.path()).unwrap();
+        let mut m = MetaFile::<u64>::create(&storage(dir.path())).unwrap();
         m.set(sample(2)).unwrap(); // seq 2, slot 0
         m.set(sample(3)).unwrap(); // seq 3, slot 1
         drop(m);
@@ -216,13 +246,16 @@ mod tests {
             .unwrap();
         file.write_all_at(&[0xAB; 8], SLOT_SIZE as u64 + 20)
             .unwrap();
-        assert_eq!(MetaFile::<u64>::open(dir.path()).unwrap().get(), &sample(2));
+        assert_eq!(
+            MetaFile::<u64>::open(&storage(dir.path())).unwrap().get(),
+            &sample(2)
+        );
     }
 
     #[test]
     fn both_slots_damaged_is_an_error_not_a_fresh_start() {
         let dir = tempfile::tempdir().unwrap();
-        let mut m = MetaFile::<u64>::create(dir.path()).unwrap();
+        let mut m = MetaFile::<u64>::create(&storage(dir.path())).unwrap();
         m.set(sample(2)).unwrap();
         drop(m);
         let file = OpenOptions::new()
@@ -232,7 +265,7 @@ mod tests {
         file.write_all_at(&[0xAB; 4], 20).unwrap();
         file.write_all_at(&[0xAB; 4], SLOT_SIZE as u64 + 20)
             .unwrap();
-        let err = MetaFile::<u64>::open(dir.path()).unwrap_err();
+        let err = MetaFile::<u64>::open(&storage(dir.path())).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 }

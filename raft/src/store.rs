@@ -17,6 +17,7 @@ use openraft::{
     StorageError, StorageIOError, Vote,
 };
 use walogs::Lsn;
+use walogs::storage::{StdStorage, Storage};
 
 use crate::backend::{BackendError, LogBackend};
 use crate::index::IndexMap;
@@ -34,6 +35,10 @@ type Error<C> = StorageError<NodeIdOf<C>>;
 /// index map; see [`crate::meta`]) and `log/`, the walogs log of serialized entries. Every
 /// call returns after what it changed is durable. Clones of [`LogStore::get_log_reader`]'s
 /// reader share the log.
+///
+/// Writes (appends, truncations, purges, metadata) run on tokio's blocking pool, one at a
+/// time, so an fdatasync never holds up one of openraft's async workers; readers take a
+/// short lock and never wait for an append's fdatasync.
 pub struct LogStore<C: RaftTypeConfig, B: LogBackend> {
     shared: Arc<Shared<C, B>>,
 }
@@ -45,13 +50,18 @@ pub struct LogReader<C: RaftTypeConfig, B: LogBackend> {
 
 struct Shared<C: RaftTypeConfig, B: LogBackend> {
     backend: B,
-    state: Mutex<State<C>>,
+    /// What readers see. Locked briefly: never across an append's fdatasync.
+    view: Mutex<View<C>>,
+    /// The metadata file. Its lock is held for a whole write, so writes run one at a time
+    /// (openraft's rule) and each sees the last one's result.
+    meta: Mutex<MetaFile<NodeIdOf<C>>>,
     dir: PathBuf,
     _config: PhantomData<fn() -> C>,
 }
 
-struct State<C: RaftTypeConfig> {
-    meta: MetaFile<NodeIdOf<C>>,
+struct View<C: RaftTypeConfig> {
+    /// The newest metadata record (a copy of the file's).
+    meta: Meta<NodeIdOf<C>>,
     /// The id of the last entry the store returns (`None` when it returns none).
     last: Option<LogId<NodeIdOf<C>>>,
 }
@@ -72,6 +82,10 @@ fn write_err<C: RaftTypeConfig>(e: impl Into<AnyError>) -> Error<C> {
     StorageIOError::write_logs(e).into()
 }
 
+fn poisoned<C: RaftTypeConfig>() -> Error<C> {
+    read_err::<C>(AnyError::error("store state poisoned by a panic"))
+}
+
 /// The first index after the purge point.
 fn after_purge<NID: openraft::NodeId>(meta: &Meta<NID>) -> u64 {
     meta.last_purged.as_ref().map_or(0, |p| p.index + 1)
@@ -89,10 +103,28 @@ impl<C: RaftTypeConfig, B: LogBackend> LogStore<C, B> {
     /// A directory with a log but no metadata file is refused: the vote and the purge
     /// point would be lost.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, Error<C>> {
+        let dir = dir.as_ref();
+        if !dir.exists() {
+            create_dir_synced(dir).map_err(|e| write_err::<C>(io_err(e)))?;
+        }
+        let storage = StdStorage::open_reader(dir).map_err(|e| read_err::<C>(AnyError::new(&e)))?;
+        Self::open_with(dir, &storage, B::open)
+    }
+
+    /// Opens the store in `dir` (which must exist) with its metadata file reached through
+    /// `storage` (the directory itself) and its log opened by `open_log` (given `dir/log`):
+    /// for another file layer, such as a test's fault injection. [`LogStore::open`] is this
+    /// with walogs' own file layer and [`LogBackend::open`].
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        storage: &dyn Storage,
+        open_log: impl FnOnce(&Path) -> Result<B, BackendError>,
+    ) -> Result<Self, Error<C>> {
         let dir = dir.as_ref().to_path_buf();
         let log_dir = dir.join(LOG_DIR);
-        let meta = if MetaFile::<NodeIdOf<C>>::path(&dir).exists() {
-            MetaFile::open(&dir).map_err(|e| read_err::<C>(io_err(e)))?
+        let exists = MetaFile::<NodeIdOf<C>>::exists(storage);
+        let meta = if exists.map_err(|e| read_err::<C>(io_err(e)))? {
+            MetaFile::open(storage).map_err(|e| read_err::<C>(io_err(e)))?
         } else if log_dir.exists() {
             return Err(read_err::<C>(AnyError::error(format!(
                 "{} holds a log but no {}: refusing to start without the vote and purge point",
@@ -100,18 +132,21 @@ impl<C: RaftTypeConfig, B: LogBackend> LogStore<C, B> {
                 crate::meta::META_FILE
             ))));
         } else {
-            create_dir_synced(&dir).map_err(|e| write_err::<C>(io_err(e)))?;
-            MetaFile::create(&dir).map_err(|e| write_err::<C>(io_err(e)))?
+            MetaFile::create(storage).map_err(|e| write_err::<C>(io_err(e)))?
         };
-        let backend = B::open(&log_dir).map_err(|e| read_err::<C>(backend_err(e)))?;
+        let backend = open_log(&log_dir).map_err(|e| read_err::<C>(backend_err(e)))?;
         let shared = Shared {
             backend,
-            state: Mutex::new(State { meta, last: None }),
+            view: Mutex::new(View {
+                meta: meta.get().clone(),
+                last: None,
+            }),
+            meta: Mutex::new(meta),
             dir,
             _config: PhantomData,
         };
         let last = shared.find_last()?;
-        shared.lock()?.last = last;
+        shared.view()?.last = last;
         Ok(LogStore {
             shared: Arc::new(shared),
         })
@@ -120,6 +155,23 @@ impl<C: RaftTypeConfig, B: LogBackend> LogStore<C, B> {
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
+    }
+
+    /// The log backend (for statistics, or a test's fault injection).
+    pub fn backend(&self) -> &B {
+        &self.shared.backend
+    }
+
+    /// Runs the write `op` on tokio's blocking pool (the writes block on fdatasync and,
+    /// for the component, must not run inside an async task) and waits for it.
+    async fn write<R: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Shared<C, B>) -> Result<R, Error<C>> + Send + 'static,
+    ) -> Result<R, Error<C>> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || op(&shared))
+            .await
+            .map_err(|e| write_err::<C>(AnyError::error(format!("a store write panicked: {e}"))))?
     }
 }
 
@@ -132,16 +184,17 @@ fn create_dir_synced(dir: &Path) -> io::Result<()> {
 }
 
 impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
-    fn lock(&self) -> Result<MutexGuard<'_, State<C>>, Error<C>> {
-        self.state
-            .lock()
-            .map_err(|_| read_err::<C>(AnyError::error("store state poisoned by a panic")))
+    fn view(&self) -> Result<MutexGuard<'_, View<C>>, Error<C>> {
+        self.view.lock().map_err(|_| poisoned::<C>())
+    }
+
+    fn meta_file(&self) -> Result<MutexGuard<'_, MetaFile<NodeIdOf<C>>>, Error<C>> {
+        self.meta.lock().map_err(|_| poisoned::<C>())
     }
 
     /// The id of the last visible entry the log holds, read from the log itself.
     fn find_last(&self) -> Result<Option<LogId<NodeIdOf<C>>>, Error<C>> {
-        let state = self.lock()?;
-        let meta = state.meta.get();
+        let meta = self.view()?.meta.clone();
         let backend = &self.backend;
         if backend
             .first_lsn()
@@ -155,7 +208,7 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
             .map_err(|e| read_err::<C>(backend_err(e)))?;
         let last_lsn = Lsn(next.0 - 1);
         match meta.map.index(last_lsn) {
-            Some(index) if index >= lowest(meta) => {
+            Some(index) if index >= lowest(&meta) => {
                 let entry = self.read_lsns(meta.map, index, index + 1)?;
                 Ok(entry.last().map(|e| e.get_log_id().clone()))
             }
@@ -197,13 +250,14 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
         Ok(out)
     }
 
+    /// Reads under the view's lock, so a truncation or purge (which changes the view
+    /// before it touches the log) never cuts what a read is reading.
     fn get<RB: RangeBounds<u64>>(&self, range: RB) -> Result<Vec<C::Entry>, Error<C>> {
-        let state = self.lock()?;
-        let meta = state.meta.get();
-        let Some(last) = state.last.clone() else {
+        let view = self.view()?;
+        let Some(last) = view.last.clone() else {
             return Ok(Vec::new());
         };
-        let lowest = self.lowest_readable(meta)?;
+        let lowest = self.lowest_readable(&view.meta)?;
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
             Bound::Excluded(&s) => s.saturating_add(1),
@@ -219,7 +273,7 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
         if start >= end {
             return Ok(Vec::new());
         }
-        self.read_lsns(meta.map, start, end)
+        self.read_lsns(view.meta.map, start, end)
     }
 
     /// The lowest index a read may return.
@@ -240,11 +294,16 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
         Ok(on_disk.max(meta.map.start()))
     }
 
-    fn save(&self, state: &mut State<C>, meta: Meta<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        state
-            .meta
-            .set(meta)
-            .map_err(|e| StorageIOError::write(io_err(e)).into())
+    /// Makes `meta` the durable record, then shows it to readers.
+    fn save(
+        &self,
+        file: &mut MetaFile<NodeIdOf<C>>,
+        meta: Meta<NodeIdOf<C>>,
+        err: fn(AnyError) -> StorageIOError<NodeIdOf<C>>,
+    ) -> Result<(), Error<C>> {
+        file.set(meta.clone()).map_err(|e| err(io_err(e)))?;
+        self.view()?.meta = meta;
+        Ok(())
     }
 
     fn append(&self, entries: Vec<C::Entry>) -> Result<(), Error<C>> {
@@ -260,13 +319,14 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
                 ))));
             }
         }
-        let mut state = self.lock()?;
+        let mut file = self.meta_file()?;
+        let meta = file.get().clone();
+        let last = self.view()?.last.clone();
         let next = self
             .backend
             .next_lsn()
             .map_err(|e| write_err::<C>(backend_err(e)))?;
-        let meta = state.meta.get().clone();
-        if let Some(last) = &state.last {
+        if let Some(last) = &last {
             if first.index != last.index + 1 {
                 return Err(write_err::<C>(AnyError::error(format!(
                     "append at index {} but the log continues at {}",
@@ -284,12 +344,13 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
                 map: IndexMap::placing(first.index, next),
                 ..meta
             };
-            self.save(&mut state, moved)?;
+            self.save(&mut file, moved, StorageIOError::write_logs)?;
         }
         let mut bytes = Vec::with_capacity(entries.len());
         for e in &entries {
             bytes.push(serde_json::to_vec(e).map_err(|e| write_err::<C>(AnyError::new(&e)))?);
         }
+        // Readers keep reading meanwhile: they see the new entries once `last` moves.
         let at = self
             .backend
             .append(bytes)
@@ -300,8 +361,8 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
                 at.0, next.0
             ))));
         }
-        let lowest = lowest(state.meta.get());
-        state.last = entries
+        let lowest = lowest(file.get());
+        self.view()?.last = entries
             .last()
             .map(|e| e.get_log_id().clone())
             .filter(|l| l.index >= lowest);
@@ -309,28 +370,30 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
     }
 
     fn truncate(&self, since: LogId<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        let mut state = self.lock()?;
-        let Some(last) = state.last.clone() else {
+        let mut file = self.meta_file()?;
+        let Some(last) = self.view()?.last.clone() else {
             return Ok(());
         };
         if since.index > last.index {
             return Ok(());
         }
-        let meta = state.meta.get().clone();
+        let meta = file.get().clone();
         let first = lowest(&meta);
         if since.index > first {
             let keep = meta
                 .map
                 .lsn(since.index - 1)
                 .expect("visible entries have LSNs");
-            self.backend
-                .truncate_after(keep)
-                .map_err(|e| write_err::<C>(backend_err(e)))?;
-            state.last = self
+            let new_last = self
                 .read_lsns(meta.map, since.index - 1, since.index)?
                 .last()
                 .map(|e| e.get_log_id().clone());
-            return Ok(());
+            // Readers stop short of the cut before the log is cut.
+            self.view()?.last = new_last;
+            return self
+                .backend
+                .truncate_after(keep)
+                .map_err(|e| write_err::<C>(backend_err(e)));
         }
         // Every visible entry goes. If a purged entry is still on disk right below them,
         // cut after it (the engine's crash-safe truncation); otherwise walogs cannot remove
@@ -342,10 +405,12 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
             .first_lsn()
             .map_err(|e| write_err::<C>(backend_err(e)))?;
         match (below, on_disk) {
-            (Some(keep), Some(oldest)) if keep >= oldest => self
-                .backend
-                .truncate_after(keep)
-                .map_err(|e| write_err::<C>(backend_err(e)))?,
+            (Some(keep), Some(oldest)) if keep >= oldest => {
+                self.view()?.last = None;
+                self.backend
+                    .truncate_after(keep)
+                    .map_err(|e| write_err::<C>(backend_err(e)))?
+            }
             _ => {
                 let next = self
                     .backend
@@ -355,16 +420,16 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
                     map: IndexMap::placing(first, next),
                     ..meta
                 };
-                self.save(&mut state, moved)?;
+                self.save(&mut file, moved, StorageIOError::write_logs)?;
+                self.view()?.last = None;
             }
         }
-        state.last = None;
         Ok(())
     }
 
     fn purge(&self, upto: LogId<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        let mut state = self.lock()?;
-        let meta = state.meta.get().clone();
+        let mut file = self.meta_file()?;
+        let meta = file.get().clone();
         if meta
             .last_purged
             .as_ref()
@@ -374,16 +439,20 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
         }
         let map = meta.map;
         // The purge point is durable before any entry is deleted: a crash in between
-        // leaves entries on disk that are never returned again.
-        self.save(
-            &mut state,
-            Meta {
-                last_purged: Some(upto.clone()),
-                ..meta
-            },
-        )?;
-        if state.last.as_ref().is_some_and(|l| l.index <= upto.index) {
-            state.last = None;
+        // leaves entries on disk that are never returned again. Readers see it (and stop
+        // reading below it) before the segments go.
+        let purged = Meta {
+            last_purged: Some(upto.clone()),
+            ..meta
+        };
+        file.set(purged.clone())
+            .map_err(|e| StorageIOError::write_logs(io_err(e)))?;
+        {
+            let mut view = self.view()?;
+            view.meta = purged;
+            if view.last.as_ref().is_some_and(|l| l.index <= upto.index) {
+                view.last = None;
+            }
         }
         if let Some(lsn) = map.lsn(upto.index) {
             self.backend
@@ -391,6 +460,18 @@ impl<C: RaftTypeConfig, B: LogBackend> Shared<C, B> {
                 .map_err(|e| write_err::<C>(backend_err(e)))?;
         }
         Ok(())
+    }
+
+    /// Changes the metadata record with `change` (vote, committed), durably.
+    fn update_meta(
+        &self,
+        change: impl FnOnce(&mut Meta<NodeIdOf<C>>),
+        err: fn(AnyError) -> StorageIOError<NodeIdOf<C>>,
+    ) -> Result<(), Error<C>> {
+        let mut file = self.meta_file()?;
+        let mut meta = file.get().clone();
+        change(&mut meta);
+        self.save(&mut file, meta, err)
     }
 }
 
@@ -416,10 +497,10 @@ impl<C: RaftTypeConfig, B: LogBackend> RaftLogStorage<C> for LogStore<C, B> {
     type LogReader = LogReader<C, B>;
 
     async fn get_log_state(&mut self) -> Result<LogState<C>, Error<C>> {
-        let state = self.shared.lock()?;
-        let last_purged_log_id = state.meta.get().last_purged.clone();
+        let view = self.shared.view()?;
+        let last_purged_log_id = view.meta.last_purged.clone();
         Ok(LogState {
-            last_log_id: state.last.clone().or(last_purged_log_id.clone()),
+            last_log_id: view.last.clone().or(last_purged_log_id.clone()),
             last_purged_log_id,
         })
     }
@@ -431,35 +512,25 @@ impl<C: RaftTypeConfig, B: LogBackend> RaftLogStorage<C> for LogStore<C, B> {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        let mut state = self.shared.lock()?;
-        let meta = Meta {
-            vote: Some(vote.clone()),
-            ..state.meta.get().clone()
-        };
-        state
-            .meta
-            .set(meta)
-            .map_err(|e| StorageIOError::write_vote(io_err(e)).into())
+        let vote = vote.clone();
+        self.write(move |s| s.update_meta(|m| m.vote = Some(vote), StorageIOError::write_vote))
+            .await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<NodeIdOf<C>>>, Error<C>> {
-        Ok(self.shared.lock()?.meta.get().vote.clone())
+        Ok(self.shared.view()?.meta.vote.clone())
     }
 
     async fn save_committed(
         &mut self,
         committed: Option<LogId<NodeIdOf<C>>>,
     ) -> Result<(), Error<C>> {
-        let mut state = self.shared.lock()?;
-        let meta = Meta {
-            committed,
-            ..state.meta.get().clone()
-        };
-        self.shared.save(&mut state, meta)
+        self.write(move |s| s.update_meta(|m| m.committed = committed, StorageIOError::write))
+            .await
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<NodeIdOf<C>>>, Error<C>> {
-        Ok(self.shared.lock()?.meta.get().committed.clone())
+        Ok(self.shared.view()?.meta.committed.clone())
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<C>) -> Result<(), Error<C>>
@@ -468,16 +539,22 @@ impl<C: RaftTypeConfig, B: LogBackend> RaftLogStorage<C> for LogStore<C, B> {
         I::IntoIter: OptionalSend,
     {
         // walogs' append returns after fdatasync: the entries are readable and durable.
-        self.shared.append(entries.into_iter().collect())?;
-        callback.log_io_completed(Ok(()));
-        Ok(())
+        // (openraft 0.9 waits for this callback before its next write, so a store's appends
+        // never overlap; the stores of several nodes do, on the blocking pool.)
+        let entries: Vec<C::Entry> = entries.into_iter().collect();
+        let result = self.write(move |s| s.append(entries)).await;
+        match &result {
+            Ok(()) => callback.log_io_completed(Ok(())),
+            Err(e) => callback.log_io_completed(Err(io::Error::other(e.to_string()))),
+        }
+        result
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        self.shared.truncate(log_id)
+        self.write(move |s| s.truncate(log_id)).await
     }
 
     async fn purge(&mut self, log_id: LogId<NodeIdOf<C>>) -> Result<(), Error<C>> {
-        self.shared.purge(log_id)
+        self.write(move |s| s.purge(log_id)).await
     }
 }

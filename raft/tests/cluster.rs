@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use walogs_openraft::cluster::Router;
 use walogs_openraft::node::{BoxError, KvNode, start_node, stop_node, wait_for_leader, write};
 
-type Native = std::sync::Mutex<walogs::Wal>;
+/// The store the README recommends: the native engine shared between threads (group commit).
+type Native = walogs::SharedWal;
 
 fn members() -> BTreeMap<u64, BasicNode> {
     (1..=3).map(|id| (id, BasicNode::default())).collect()

@@ -1,7 +1,7 @@
 //! The adapter's own promises, beyond openraft's suite, on both backends: what survives a
 //! reopen (vote, committed, purge point, a moved index map), purged entries staying hidden
-//! after a reopen, and the crash points of a purge past the last entry and of a truncation of
-//! every entry.
+//! after a reopen, a purge past the last entry and a truncation of every entry (their crash
+//! points are in `crash.rs`).
 
 mod common;
 
@@ -10,7 +10,7 @@ use openraft::storage::{RaftLogStorage, RaftLogStorageExt};
 use openraft::testing::{blank_ent, log_id};
 use openraft::{LogId, LogState, RaftLogReader, Vote};
 use walogs_openraft::kv::KvConfig;
-use walogs_openraft::meta::{Meta, MetaFile};
+use walogs_openraft::meta::MetaFile;
 use walogs_openraft::{LogBackend, LogStore};
 
 type Store<B> = LogStore<KvConfig, B>;
@@ -80,33 +80,6 @@ fn a_purge_past_the_last_entry_continues_at_the_next_index_after_reopen<B: LogBa
             store.get_log_state().await.unwrap().last_log_id,
             Some(id(2, 23))
         );
-    });
-}
-
-/// The crash point inside that append: the moved map is durable, the entries are not.
-fn a_crash_after_the_map_moved_but_before_the_append_leaves_an_empty_log<B: LogBackend>() {
-    let dir = tempfile::tempdir().unwrap();
-    rt().block_on(async {
-        let mut store = Store::<B>::open(dir.path()).unwrap();
-        append(&mut store, 1, 0..=10).await;
-        store.purge(id(1, 20)).await.unwrap();
-        drop(store);
-        // What the append of 21 writes first: index 21 at the log's next LSN (12).
-        let mut meta = MetaFile::<u64>::open(dir.path()).unwrap();
-        let moved = Meta {
-            map: walogs_openraft::index::IndexMap::placing(21, walogs::Lsn(12)),
-            ..meta.get().clone()
-        };
-        meta.set(moved).unwrap();
-        drop(meta);
-        let mut store = Store::<B>::open(dir.path()).unwrap();
-        assert_eq!(indices(&mut store).await, Vec::<u64>::new());
-        assert_eq!(
-            store.get_log_state().await.unwrap().last_log_id,
-            Some(id(1, 20))
-        );
-        append(&mut store, 2, 21..=21).await;
-        assert_eq!(indices(&mut store).await, vec![21]);
     });
 }
 
@@ -195,7 +168,6 @@ macro_rules! on_both {
 on_both!(
     vote_committed_and_purge_point_survive_reopen,
     a_purge_past_the_last_entry_continues_at_the_next_index_after_reopen,
-    a_crash_after_the_map_moved_but_before_the_append_leaves_an_empty_log,
     a_truncation_of_every_entry_survives_reopen_and_the_log_restarts_at_zero,
     a_partial_truncation_keeps_the_prefix_across_reopen,
     truncating_every_visible_entry_after_a_purge_cuts_the_log_physically,

@@ -15,8 +15,8 @@ use walogs_openraft::{LogBackend, LogStore};
 pub type Native = Mutex<walogs::Wal>;
 /// The native engine shared between threads (group commit).
 pub type Shared = walogs::SharedWal;
-/// The engine inside the component.
-pub type Component = walogs_openraft::ComponentBackend;
+/// The engine inside the component, shared between threads (group commit on the host).
+pub type Component = walogs_openraft::SharedComponentBackend;
 
 /// Builds a fresh store in a new temp dir (the guard) for every case.
 pub struct Builder<B>(PhantomData<fn() -> B>);
