@@ -33,7 +33,7 @@ fn assert_flagged(mutant: Mutant) -> (Report, Violation) {
         seed: 99,
         states: 1_500,
         classes: exposed_by(mutant).to_vec(),
-        stop_after: Some(8),
+        stop_after: Some(20),
         ..ExploreOptions::default()
     };
     let report = explore(&rt, &sweep, &mut |_| {}).unwrap();

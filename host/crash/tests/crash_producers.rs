@@ -138,3 +138,39 @@ fn several_producers_on_a_guest_that_skips_the_fdatasync_are_flagged() {
     );
     assert!(!bad.is_empty(), "skip-fdatasync passed {states} states");
 }
+
+/// A case of a multi-producer workload names the run's group commits: replayed alone (a
+/// fresh executor, so the workload is run again), it rebuilds exactly the same state.
+#[test]
+fn a_multi_producer_case_replays_to_the_same_state() {
+    let rt = walogs_testkit::fueled_runtime();
+    let seed = concurrent_seed(Durability::Explicit);
+    let mut exec = Executor::new(rt).unwrap();
+    let rec = exec.recorded(seed).unwrap();
+    let schedule = rec.run.schedule.clone().map(Arc::new);
+    // The first out-of-order loss past two thirds of the run.
+    let from = rec.run.events.len() * 2 / 3;
+    let at = (from..=rec.run.events.len())
+        .find(|&at| {
+            let model = FsModel::replay(&rec.run.initial, &rec.run.events[..at]);
+            !model.page_bits().is_empty()
+        })
+        .expect("unsynced pages somewhere");
+    let case = Case {
+        workload: seed,
+        fault: Fault::Power {
+            at,
+            variant: PowerLoss::Pages { mask: 1 },
+        },
+        recovery: None,
+        schedule,
+    };
+    let text = case.to_string();
+    let state = exec.state(&case).unwrap().expect("the state exists");
+    let parsed: Case = text.parse().unwrap();
+    assert_eq!(parsed, case);
+    let replayed = walogs_crash::replay(rt, &parsed, None).unwrap();
+    let again = replayed.state.expect("the replayed state exists");
+    assert_eq!(again.digest(), state.digest(), "{text}");
+    assert!(matches!(replayed.verdict, Some(Verdict::Pass(_))), "{text}");
+}
