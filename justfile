@@ -11,6 +11,10 @@ test: lint component node-test python-test embed-test bench-quick
 bench-quick:
     cargo run --release -p walogs-cli -- bench --quick
 
+# The release crash sweep of docs/CRASH-TESTING.md ("Figures"): every fault class, exit 1 on any violation.
+crash-sweep states="60000" seed="20261202":
+    nice cargo run --release -p walogs-cli -- crash-test --seed {{seed}} --states {{states}}
+
 # The main job: the host runs the component on ./demo-wal, crashes it mid-append, recovers.
 # A debug build on purpose: a cold release build of the CLI takes about twice as long (wasmtime
 # with optimizations), and the demo's timing does not matter. `bench` is the one that needs

@@ -21,6 +21,7 @@ fn a_clean_sweep_exits_zero_with_a_table_per_class() {
         "process-crash",
         "power-loss",
         "torn-write",
+        "out-of-order",
         "io-error",
         "damage",
     ] {

@@ -2,10 +2,12 @@
 //! text form (`case_text`) replays them exactly.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::model::PowerLoss;
+use super::producers::Schedule;
 use walogs_host::interpose::WriteFault;
 
 /// The fault classes, one row each in the summary.
@@ -23,6 +25,9 @@ pub enum Class {
     PowerLoss,
     /// Power loss with a prefix of the unsynced writes, the last one torn.
     TornWrite,
+    /// Power loss keeping any subset of the unsynced 4 KiB pages of every file, each
+    /// file's size durable or new (out-of-order persistence).
+    OutOfOrder,
     /// An injected EIO on a sync, EIO or ENOSPC on a write, or a short write; then a
     /// crash or a power loss.
     IoError,
@@ -34,12 +39,13 @@ pub enum Class {
 
 impl Class {
     /// Every class, in summary order.
-    pub const ALL: [Class; 8] = [
+    pub const ALL: [Class; 9] = [
         Class::Workload,
         Class::ProcessCrash,
         Class::Fuel,
         Class::PowerLoss,
         Class::TornWrite,
+        Class::OutOfOrder,
         Class::IoError,
         Class::Damage,
         Class::RecoveryCrash,
@@ -53,6 +59,7 @@ impl Class {
             Class::Fuel => "fuel",
             Class::PowerLoss => "power-loss",
             Class::TornWrite => "torn-write",
+            Class::OutOfOrder => "out-of-order",
             Class::IoError => "io-error",
             Class::Damage => "damage",
             Class::RecoveryCrash => "recovery-crash",
@@ -152,6 +159,9 @@ pub struct Case {
     pub fault: Fault,
     /// A crash while recovering the fault's state.
     pub recovery: Option<RecoveryCrash>,
+    /// For a multi-producer workload: the group commits its recorded run made, so that a
+    /// replay makes the same ones (thread timing decides them).
+    pub schedule: Option<Arc<Schedule>>,
 }
 
 impl Case {
@@ -166,6 +176,10 @@ impl Case {
                 variant: PowerLoss::Torn { .. },
                 ..
             } => Class::TornWrite,
+            Fault::Power {
+                variant: PowerLoss::Pages { .. },
+                ..
+            } => Class::OutOfOrder,
             Fault::Power { .. } => Class::PowerLoss,
             Fault::Io { .. } => Class::IoError,
             Fault::Damage { .. } => Class::Damage,

@@ -1,8 +1,10 @@
 //! The text form of a [`Case`], which `walogs crash-test --replay` takes back:
-//! `SEED:FAULT[+recover@N:crash|power]`, e.g. `123:torn@57:f3:op2:cut512:zero`.
+//! `SEED[/SCHEDULE]:FAULT[+recover@N:crash|power]`, e.g. `123:torn@57:f3:op2:cut512:zero` or
+//! `123:ooo@57:m1a3` (the mask in hex).
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use super::case::{Case, DamageKind, Fault, RecoveryCrash, Then};
 use super::model::{Fill, PowerLoss};
@@ -54,6 +56,10 @@ impl fmt::Display for Fault {
                     None => write!(f, ":whole"),
                 }
             }
+            Fault::Power {
+                at,
+                variant: PowerLoss::Pages { mask },
+            } => write!(f, "ooo@{at}:m{mask:x}"),
             Fault::Io {
                 write: None,
                 sync,
@@ -92,7 +98,11 @@ impl fmt::Display for Fault {
 
 impl fmt::Display for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.workload, self.fault)?;
+        write!(f, "{}", self.workload)?;
+        if let Some(schedule) = &self.schedule {
+            write!(f, "/{schedule}")?;
+        }
+        write!(f, ":{}", self.fault)?;
         if let Some(r) = self.recovery {
             write!(f, "+recover@{}:{}", r.at, then_text(r.then))?;
         }
@@ -189,6 +199,12 @@ fn parse(text: &str) -> Option<Case> {
                 variant,
             }
         }
+        ("ooo", [mask]) => Fault::Power {
+            at: at.parse().ok()?,
+            variant: PowerLoss::Pages {
+                mask: u64::from_str_radix(mask.strip_prefix('m')?, 16).ok()?,
+            },
+        },
         ("eio-sync", [then]) => Fault::Io {
             write: None,
             sync: at.parse().ok()?,
@@ -240,10 +256,15 @@ fn parse(text: &str) -> Option<Case> {
         },
         _ => return None,
     };
+    let (seed, schedule) = match seed.split_once('/') {
+        Some((seed, schedule)) => (seed, Some(Arc::new(schedule.parse().ok()?))),
+        None => (seed, None),
+    };
     Some(Case {
         workload: seed.parse().ok()?,
         fault,
         recovery,
+        schedule,
     })
 }
 
@@ -260,6 +281,8 @@ mod tests {
             "5:torn@3:f1:op0:cut512:zero",
             "5:torn@3:f1:op2:whole",
             "5:eio-sync#4:power",
+            "5:ooo@12:m1a3",
+            "5:ooo@0:m0",
             "5:eio-write#2:crash",
             "5:enospc-write#2:power",
             "5:short7-write#9:crash",
@@ -267,11 +290,15 @@ mod tests {
             "5:zero@40:wal-000002.log:s1",
             "5:fuel@op3:2000",
             "5:torn@3:f1:op0:cut1:garbage+recover@2:power",
+            "5/0.12.201:ooo@9:m3",
+            "5/3:crash@2",
         ] {
             let case: Case = text.parse().unwrap();
             assert_eq!(case.to_string(), text);
         }
         assert!("5:crash".parse::<Case>().is_err());
         assert!("x:crash@1".parse::<Case>().is_err());
+        assert!("5/0.x:crash@1".parse::<Case>().is_err());
+        assert!("5/0..1:crash@1".parse::<Case>().is_err());
     }
 }

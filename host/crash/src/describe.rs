@@ -48,6 +48,12 @@ pub fn fault(case: &Case) -> String {
                 )
             }
         },
+        Fault::Power {
+            variant: PowerLoss::Pages { mask },
+            ..
+        } => format!(
+            "power loss keeping the unsynced 4 KiB pages and new sizes of mask {mask:#x}, out of order"
+        ),
         Fault::Io {
             write: None,
             sync,

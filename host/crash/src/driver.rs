@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use walogs::{Lsn, WalConfig};
 
-use super::history::{History, OpRecord};
+use super::history::{Ack, History, OpRecord};
 use super::image::Image;
 use super::model::FsModel;
+use super::producers::{self, Calls, Schedule};
 use super::trace::{FsEvent, Recorder};
 use super::workload::{Op, Workload};
 use walogs_host::interpose::FaultPlan;
@@ -25,6 +26,9 @@ pub struct RunOptions {
     /// After the first failed operation, try one more append (to see whether the guest
     /// acknowledges anything after a failure), then stop.
     pub follow_up: bool,
+    /// Run concurrent producers as these group commits, one at a time on this thread,
+    /// instead of on threads (a replay of a recorded multi-producer run).
+    pub schedule: Option<Schedule>,
 }
 
 /// A recorded run.
@@ -41,6 +45,8 @@ pub struct Run {
     /// Calls the recorder could not follow, and disagreements between the trace and the
     /// disk: an explorer problem, not a guest violation.
     pub problems: Vec<String>,
+    /// The group commits concurrent producers made (`None` for a single producer).
+    pub schedule: Option<Schedule>,
 }
 
 /// The payload appended after a failure, to see whether a failed log still acknowledges.
@@ -77,11 +83,13 @@ pub fn run(
         k += 1;
     }
     drop(driver.wal.take());
+    let schedule = driver.schedule.take().map(Schedule);
+    let mut problems = std::mem::take(&mut driver.problems);
     let history = driver.finish();
     let end = Image::read(dir)
         .map_err(|e| HostError::io(format!("read the final state of {}", dir.display()), e))?;
     let events = recorder.events();
-    let mut problems = recorder.problems();
+    problems.extend(recorder.problems());
     let modelled = FsModel::replay(&initial, &events).process_crash();
     if problems.is_empty() && modelled != end {
         problems.push(format!(
@@ -96,6 +104,7 @@ pub fn run(
         history,
         end,
         problems,
+        schedule,
     })
 }
 
@@ -119,7 +128,7 @@ pub fn recover(
     }
 }
 
-struct Driver<'a> {
+pub(crate) struct Driver<'a> {
     rt: &'a Runtime,
     dir: &'a Path,
     config: WalConfig,
@@ -134,6 +143,12 @@ struct Driver<'a> {
     acked: u64,
     issued: u64,
     max_first: u64,
+    /// Concurrent producers' group commits so far (`None` until there were some).
+    schedule: Option<Vec<Vec<u8>>>,
+    /// Where a replayed schedule is.
+    next_group: usize,
+    /// Disagreements between what producers were told and what the groups carried.
+    problems: Vec<String>,
 }
 
 impl<'a> Driver<'a> {
@@ -167,6 +182,9 @@ impl<'a> Driver<'a> {
             acked: n,
             issued: n,
             max_first: 1,
+            schedule: None,
+            next_group: 0,
+            problems: Vec::new(),
         }
     }
 
@@ -234,6 +252,8 @@ impl<'a> Driver<'a> {
             Op::Rotate => self.wal().rotate(),
             Op::Checkpoint(pm) => self.checkpoint(*pm),
             Op::TruncateAfter(pm) => self.truncate(*pm, &mut truncate),
+            // One op record per group commit: its own bookkeeping.
+            Op::Concurrent(producers) => return self.concurrent(producers),
         };
         let opened = matches!(op, Op::Open | Op::Reopen);
         let fuel = match (fuel_before, self.wal.as_ref().and_then(ComponentWal::fuel)) {
@@ -321,6 +341,89 @@ impl<'a> Driver<'a> {
         } else {
             self.issued.max(last)
         };
+    }
+
+    /// Runs a burst of concurrent producers: one op record per group commit (a crash
+    /// after its events keeps its entries), one ack per producer call.
+    fn concurrent(&mut self, producers: &[Calls]) -> Result<bool, HostError> {
+        let wal = self.wal.take().expect("the log is open");
+        let (wal, burst) = match &self.options.schedule {
+            Some(schedule) => producers::run_schedule(
+                wal,
+                &self.recorder,
+                producers,
+                schedule,
+                &mut self.next_group,
+            )?,
+            None => producers::run_threads(wal, self.dir, &self.recorder, producers)?,
+        };
+        self.wal = Some(wal);
+        let epoch = self.epochs.len() - 1;
+        let mut failed = false;
+        for group in &burst.groups {
+            if let Ok(range) = &group.result {
+                let payloads = self.epochs.last_mut().expect("an epoch");
+                payloads.truncate(range.start.0 as usize - 1);
+                payloads.extend(group.entries.iter().cloned());
+                self.issued = self.issued.max(range.end.0 - 1);
+            }
+            self.acked = group.durable;
+            failed |= group.result.is_err();
+            self.history.ops.push(OpRecord {
+                op: format!("group commit of {} entries", group.entries.len()),
+                start: group.start,
+                end: group.end,
+                error: group.result.clone().err(),
+                acked: self.acked,
+                issued: self.issued,
+                epoch_before: epoch,
+                epoch,
+                truncate: None,
+                max_first: self.max_first,
+                fuel: None,
+            });
+        }
+        self.note_acks(producers, &burst);
+        self.schedule
+            .get_or_insert_with(Vec::new)
+            .extend(burst.schedule.0);
+        Ok(failed)
+    }
+
+    /// Records what each producer was told, and checks it against the groups: its LSNs
+    /// inside one group, its own entries at them.
+    fn note_acks(&mut self, producers: &[Calls], burst: &producers::Burst) {
+        let payloads = self.epochs.last().expect("an epoch");
+        for (p, (acks, calls)) in burst.acks.iter().zip(producers).enumerate() {
+            for (ack, call) in acks.iter().zip(calls) {
+                let Ok(range) = ack else { continue };
+                let group = burst.groups.iter().find(|g| {
+                    g.result
+                        .as_ref()
+                        .is_ok_and(|r| r.start <= range.start && range.end <= r.end)
+                });
+                let at = |lsn: u64| payloads.get(lsn as usize - 1);
+                let own = (range.start.0..range.end.0)
+                    .zip(call)
+                    .all(|(lsn, data)| at(lsn).is_some_and(|d| d[..] == data[..]));
+                match group {
+                    Some(g) if own && range.end.0 - range.start.0 == call.len() as u64 => {
+                        self.history.acks.push(Ack {
+                            producer: p,
+                            first: range.start.0,
+                            last: range.end.0 - 1,
+                            by_event: g.end,
+                        });
+                    }
+                    _ => self.problems.push(format!(
+                        "producer {p} was told LSNs {}..{} for its {} entries, which no group carried as its own",
+                        range.start.0,
+                        range.end.0,
+                        call.len()
+                    )),
+                }
+            }
+        }
     }
 
     fn finish(self) -> History {

@@ -14,17 +14,29 @@ use walogs_host::interpose::{WriteFault, WriteFaultKind};
 const FUEL_POINTS: u64 = 6;
 /// Operation boundaries (besides the end) at which damage is applied.
 const DAMAGE_POINTS: usize = 3;
+/// Out-of-order persistence: every subset of a state's choices (unsynced pages and new
+/// sizes) when it has at most this many, ...
+pub const ALL_SUBSETS_UP_TO: usize = 8;
+/// ... else this many subsets drawn at random (each choice kept with probability ½).
+pub const SAMPLED_SUBSETS: usize = 64;
 
 /// Every case of `class` for `rec`, in a fixed order (`rng` picks damage spots and fuel
 /// budgets). Recovery crashes are not listed here: they need a recovery run per base
 /// state (see [`recovery_cases`]).
 pub fn cases(class: Class, rec: &Recorded, rng: &mut Rng) -> Vec<Case> {
     let seed = rec.workload.seed;
+    let schedule = rec.run.schedule.clone().map(std::sync::Arc::new);
     let case = |fault| Case {
         workload: seed,
         fault,
         recovery: None,
+        schedule: schedule.clone(),
     };
+    // Live runs of several producers would group differently from the recording.
+    let live = matches!(class, Class::Fuel | Class::IoError);
+    if live && rec.workload.is_concurrent() {
+        return Vec::new();
+    }
     let events = &rec.run.events;
     match class {
         Class::Workload | Class::RecoveryCrash => Vec::new(),
@@ -53,6 +65,7 @@ pub fn cases(class: Class, rec: &Recorded, rng: &mut Rng) -> Vec<Case> {
             }
             out
         }
+        Class::OutOfOrder => out_of_order_cases(rec, rng).into_iter().map(case).collect(),
         Class::IoError => io_cases(rec).into_iter().map(case).collect(),
         Class::Damage => damage_cases(rec, rng).into_iter().map(case).collect(),
         Class::Fuel => {
@@ -72,6 +85,37 @@ pub fn cases(class: Class, rec: &Recorded, rng: &mut Rng) -> Vec<Case> {
             out
         }
     }
+}
+
+/// Out-of-order power losses after each event: every subset of the state's choices (see
+/// [`FsModel::page_bits`]) when there are few, a seeded sample when there are many. The
+/// empty subset is the plain power loss (its own class).
+fn out_of_order_cases(rec: &Recorded, rng: &mut Rng) -> Vec<Fault> {
+    let events = &rec.run.events;
+    let mut model = FsModel::from_image(&rec.run.initial);
+    let mut out = Vec::new();
+    for at in 0..=events.len() {
+        if at > 0 {
+            model.apply(&events[at - 1]);
+        }
+        let n = model.page_bits().len();
+        let masks: BTreeSet<u64> = if n == 0 {
+            BTreeSet::new()
+        } else if n <= ALL_SUBSETS_UP_TO {
+            (1..1u64 << n).collect()
+        } else {
+            let width = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            (0..SAMPLED_SUBSETS)
+                .map(|_| rng.next_u64() & width)
+                .filter(|&m| m != 0)
+                .collect()
+        };
+        out.extend(masks.into_iter().map(|mask| Fault::Power {
+            at,
+            variant: PowerLoss::Pages { mask },
+        }));
+    }
+    out
 }
 
 /// Injected faults: each sync failed with EIO, each write failed with EIO and ENOSPC or
@@ -152,10 +196,16 @@ fn damage_cases(rec: &Recorded, rng: &mut Rng) -> Vec<Fault> {
 }
 
 /// Base states worth crashing the recovery of: up to `count` of the process-crash and
-/// power-loss (torn included) cases, preferring the middle of operations.
+/// power-loss (torn and out-of-order) cases, preferring the middle of operations.
 pub fn recovery_bases(rec: &Recorded, rng: &mut Rng, count: usize) -> Vec<Case> {
     let mut bases = cases(Class::ProcessCrash, rec, rng);
     let mut torn = cases(Class::TornWrite, rec, rng);
+    rng.shuffle(&mut torn);
+    let mut pages = cases(Class::OutOfOrder, rec, rng);
+    rng.shuffle(&mut pages);
+    torn.truncate(count);
+    pages.truncate(count / 3);
+    torn.splice(..0, pages);
     rng.shuffle(&mut torn);
     bases.retain(|c| matches!(c.fault, Fault::Crash { at } if mid_op(rec, at)));
     rng.shuffle(&mut bases);

@@ -57,13 +57,14 @@ pub struct Progress {
 fn weight(class: Class) -> u64 {
     match class {
         Class::Workload => 0,
-        Class::ProcessCrash => 20,
+        Class::ProcessCrash => 18,
         Class::Fuel => 5,
-        Class::PowerLoss => 15,
-        Class::TornWrite => 22,
+        Class::PowerLoss => 13,
+        Class::TornWrite => 18,
+        Class::OutOfOrder => 14,
         Class::IoError => 10,
-        Class::Damage => 16,
-        Class::RecoveryCrash => 12,
+        Class::Damage => 13,
+        Class::RecoveryCrash => 9,
     }
 }
 
@@ -250,7 +251,7 @@ pub fn replay(
     keep: Option<&std::path::Path>,
 ) -> Result<Replayed, HostError> {
     let mut exec = Executor::new(rt)?;
-    let rec = exec.recorded(case.workload)?;
+    let rec = exec.recorded_for(case)?;
     let state = exec.state(case)?;
     let verdict = match &state {
         Some(state) => {
@@ -305,6 +306,7 @@ mod quota_tests {
             Class::Fuel,
             Class::PowerLoss,
             Class::TornWrite,
+            Class::OutOfOrder,
             Class::IoError,
             Class::Damage,
             Class::RecoveryCrash,

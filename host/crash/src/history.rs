@@ -36,6 +36,20 @@ pub struct OpRecord {
     pub fuel: Option<u64>,
 }
 
+/// What one producer of a multi-producer workload was told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The producer (its index within its burst of [`crate::Op::Concurrent`]).
+    pub producer: usize,
+    /// The LSNs its call got: `first..=last`.
+    pub first: u64,
+    /// The last of them.
+    pub last: u64,
+    /// The trace length when the group commit carrying them returned: a crash after at
+    /// least this many events must keep them.
+    pub by_event: usize,
+}
+
 /// The acknowledged history of one run.
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -43,8 +57,11 @@ pub struct History {
     pub epochs: Vec<Payloads>,
     /// Entries present before the first operation (a v1 log).
     pub initial: u64,
-    /// The operations in order.
+    /// The operations in order (one per group commit for concurrent producers).
     pub ops: Vec<OpRecord>,
+    /// Per producer call of a multi-producer workload, which LSNs it was acknowledged
+    /// and before which trace event (empty for a single producer).
+    pub acks: Vec<Ack>,
 }
 
 /// One log the recovered state may be: its payloads and the range of last LSNs allowed.

@@ -4,8 +4,11 @@
 //! records every filesystem change as a trace ([`FsEvent`]s, [`Recorder`]) and the run
 //! notes what the log acknowledged ([`History`]). Replaying a prefix of the trace into
 //! an [`FsModel`] — durable and volatile bytes per file, durable and volatile entries per
-//! directory — gives the state a process crash, a power loss or a torn write at that point
-//! leaves; injected I/O errors and fuel stops are run live; damage is applied to a state.
+//! directory — gives the state a process crash, a power loss, a torn write or unsynced
+//! pages persisted out of order ([`FsModel::page_bits`]) at that point leaves; injected I/O
+//! errors and fuel stops are run live; damage is applied to a state. Some workloads have
+//! several producers appending at once through a shared log ([`Op::Concurrent`]); their
+//! group commits are kept as a [`Schedule`] so that their cases replay exactly.
 //! Each state is written to a scratch directory and opened through the component in a
 //! fresh store, and the [oracle](check) decides whether what recovery made of it is
 //! allowed. See docs/CRASH-TESTING.md.
@@ -40,7 +43,9 @@ mod history;
 mod image;
 mod model;
 mod oracle;
+mod pages;
 mod power;
+mod producers;
 mod report;
 mod rng;
 mod runner;
@@ -52,10 +57,12 @@ pub use case_text::BadCase;
 pub use describe::fault as describe_fault;
 pub use driver::{FOLLOW_UP, Run, RunOptions, recover, run};
 pub use explore::{ExploreOptions, Progress, Replayed, explore, replay};
-pub use history::{Damaged, Expect, History, OpRecord, Version};
+pub use history::{Ack, Damaged, Expect, History, OpRecord, Version};
 pub use image::Image;
 pub use model::{Fill, FsModel, PowerLoss};
 pub use oracle::{Observed, PROBE, Verdict, check};
+pub use pages::{MAX_BITS, PAGE, PageBit};
+pub use producers::Schedule;
 pub use report::{ClassRow, Report, Violation};
 pub use rng::Rng;
 pub use runner::{Executor, Recorded, State};

@@ -1,6 +1,6 @@
 //! Power-loss states of an [`FsModel`]: what syncs made durable, plus (as variants) a
 //! prefix of a directory's unsynced entry changes or of a file's unsynced writes with the
-//! last one torn.
+//! last one torn; or any subset of the unsynced pages of every file (`pages.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,6 +44,13 @@ pub enum PowerLoss {
         /// What replaces the missing bytes.
         fill: Fill,
     },
+    /// Durable directory entries, plus the unsynced 4 KiB pages and new sizes that `mask`
+    /// keeps, over every file at once (out-of-order persistence; see
+    /// [`FsModel::page_bits`]).
+    Pages {
+        /// Bit `i` keeps choice `i` of [`FsModel::page_bits`].
+        mask: u64,
+    },
 }
 
 impl FsModel {
@@ -51,6 +58,7 @@ impl FsModel {
     pub fn power_loss(&self, variant: &PowerLoss) -> Option<Image> {
         match variant {
             PowerLoss::Durable => Some(self.durable_image(None, |_, s| s.durable.clone())),
+            PowerLoss::Pages { mask } => self.pages_lost(*mask),
             PowerLoss::DirPrefix { dir, keep } => {
                 let pending = &self.dirs.get(dir)?.pending;
                 if *keep == 0 || *keep > pending.len() {
@@ -131,7 +139,7 @@ impl FsModel {
     }
 
     /// Whether `file` has an entry that a power loss keeps.
-    fn durably_linked(&self, file: FileId) -> bool {
+    pub(crate) fn durably_linked(&self, file: FileId) -> bool {
         let nodes = self.reachable(|_, s| s.durable.clone());
         nodes.iter().any(|(_, node)| *node == Node::File(file))
     }

@@ -14,6 +14,7 @@ use super::history::{Damaged, Expect};
 use super::image::Image;
 use super::model::{FsModel, PowerLoss};
 use super::oracle::{self, Verdict};
+use super::producers::Schedule;
 use super::trace::FsEvent;
 use super::workload::Workload;
 use walogs_host::interpose::FaultPlan;
@@ -55,7 +56,7 @@ pub struct Executor<'a> {
     rt: &'a Runtime,
     scratch: tempfile::TempDir,
     next_dir: u64,
-    runs: HashMap<u64, Rc<Recorded>>,
+    runs: HashMap<(u64, Option<Schedule>), Rc<Recorded>>,
     recoveries: HashMap<(u64, Fault), Rc<Vec<FsEvent>>>,
 }
 
@@ -94,13 +95,37 @@ impl<'a> Executor<'a> {
 
     /// The recorded clean run of workload `seed` (recorded on first use).
     pub fn recorded(&mut self, seed: u64) -> Result<Rc<Recorded>, HostError> {
-        if let Some(rec) = self.runs.get(&seed) {
+        self.recorded_as(seed, None)
+    }
+
+    /// The recorded run `case` comes from: for a multi-producer workload, one that made
+    /// the case's group commits.
+    pub fn recorded_for(&mut self, case: &Case) -> Result<Rc<Recorded>, HostError> {
+        self.recorded_as(case.workload, case.schedule.as_deref())
+    }
+
+    fn recorded_as(
+        &mut self,
+        seed: u64,
+        schedule: Option<&Schedule>,
+    ) -> Result<Rc<Recorded>, HostError> {
+        let key = (seed, schedule.cloned());
+        if let Some(rec) = self.runs.get(&key) {
             return Ok(Rc::clone(rec));
         }
         let workload = Workload::generate(seed);
-        let run = self.live(&workload, &RunOptions::default())?;
+        let options = RunOptions {
+            schedule: schedule.cloned(),
+            ..RunOptions::default()
+        };
+        let run = self.live(&workload, &options)?;
         let rec = Rc::new(Recorded { workload, run });
-        self.runs.insert(seed, Rc::clone(&rec));
+        if let (None, Some(made)) = (schedule, &rec.run.schedule) {
+            // The threads' run is also the run of the groups it made.
+            self.runs
+                .insert((seed, Some(made.clone())), Rc::clone(&rec));
+        }
+        self.runs.insert(key, Rc::clone(&rec));
         Ok(rec)
     }
 
@@ -115,7 +140,7 @@ impl<'a> Executor<'a> {
     /// The state `case` leaves, or `None` when the case does not apply to its workload.
     pub fn state(&mut self, case: &Case) -> Result<Option<State>, HostError> {
         if matches!(case.fault, Fault::Io { .. } | Fault::Fuel { .. }) {
-            let rec = self.recorded(case.workload)?;
+            let rec = self.recorded_for(case)?;
             return self.live_state(&rec.workload, case).map(Some);
         }
         let Some((rec, model, state)) = self.base(case)? else {
@@ -165,7 +190,7 @@ impl<'a> Executor<'a> {
     /// from: the crashed model itself after a process crash, the state's image (all of it
     /// durable) after a power loss or damage.
     fn base(&mut self, case: &Case) -> Result<Option<(Rc<Recorded>, FsModel, State)>, HostError> {
-        let rec = self.recorded(case.workload)?;
+        let rec = self.recorded_for(case)?;
         let (history, events) = (&rec.run.history, &rec.run.events);
         let at = match &case.fault {
             Fault::Crash { at } | Fault::Power { at, .. } | Fault::Damage { at, .. } => *at,
@@ -176,12 +201,15 @@ impl<'a> Executor<'a> {
         }
         let model = FsModel::replay(&rec.run.initial, &events[..at]);
         let mut expect = history.expect_at(at);
-        let point = describe::point(&rec, at);
+        let mut point = describe::point(&rec, at);
         let (model, image) = match &case.fault {
             Fault::Power { variant, .. } => {
                 let Some(image) = model.power_loss(variant) else {
                     return Ok(None);
                 };
+                if let PowerLoss::Pages { mask } = variant {
+                    point += &format!("; {}", model.describe_pages(*mask));
+                }
                 (FsModel::from_image(&image), image)
             }
             Fault::Damage { file, kind, .. } => {
@@ -295,7 +323,7 @@ impl<'a> Executor<'a> {
     /// The trace of `case` for a person: the workload's operations with their events up to
     /// the crash point, then the events of the recovery when the case crashes it.
     pub fn trace(&mut self, case: &Case) -> Result<Vec<String>, HostError> {
-        let rec = self.recorded(case.workload)?;
+        let rec = self.recorded_for(case)?;
         let at = match &case.fault {
             Fault::Crash { at } | Fault::Power { at, .. } | Fault::Damage { at, .. } => *at,
             Fault::Io { .. } | Fault::Fuel { .. } => rec.run.events.len(),

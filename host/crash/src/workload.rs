@@ -1,4 +1,5 @@
-//! Seeded workloads: a log configuration, an optional v1 log to start from, and a list of
+//! Seeded workloads: a log configuration (segments of 300–2,500 bytes, or of 6–20 KB in a
+//! quarter of them), an optional v1 log to start from, and a list of
 //! operations (appends of varied sizes, batches, syncs, rotations, checkpoints, suffix
 //! truncations, reopens).
 
@@ -30,6 +31,10 @@ pub enum Op {
     TruncateAfter(u16),
     /// Close the log and open it again.
     Reopen,
+    /// Producer threads appending at once through one shared log (group commit): per
+    /// producer, its calls in order, each a list of entries (one: `append`; more:
+    /// `append_batch`).
+    Concurrent(Vec<Vec<Vec<Vec<u8>>>>),
 }
 
 impl fmt::Display for Op {
@@ -43,6 +48,14 @@ impl fmt::Display for Op {
             Op::Checkpoint(pm) => write!(f, "checkpoint({pm}‰)"),
             Op::TruncateAfter(pm) => write!(f, "truncate_after({pm}‰)"),
             Op::Reopen => write!(f, "reopen"),
+            Op::Concurrent(producers) => {
+                let calls: usize = producers.iter().map(Vec::len).sum();
+                write!(
+                    f,
+                    "concurrent({} producers, {calls} calls)",
+                    producers.len()
+                )
+            }
         }
     }
 }
@@ -60,7 +73,16 @@ pub struct Workload {
     pub ops: Vec<Op>,
 }
 
+/// The share of workloads (per cent) with several producers ([`Op::Concurrent`]).
+pub const CONCURRENT_PERCENT: u64 = 15;
+
 impl Workload {
+    /// Whether producer threads append concurrently in it: its group commits depend on
+    /// thread timing, so the live fault classes (fuel, I/O errors) skip it.
+    pub fn is_concurrent(&self) -> bool {
+        self.ops.iter().any(|op| matches!(op, Op::Concurrent(_)))
+    }
+
     /// The workload of `seed`.
     pub fn generate(seed: u64) -> Self {
         let mut rng = Rng::new(seed);
@@ -69,7 +91,13 @@ impl Workload {
             45..=84 => Durability::Explicit,
             _ => Durability::None,
         };
-        let max_segment_size = Some(rng.range(300, 2_500));
+        let mut max_segment_size = Some(rng.range(300, 2_500));
+        // A quarter of the workloads keep segments of several 4 KiB pages, where unsynced
+        // pages can reach the disk out of order (drawn apart, so the rest stay as they were).
+        let mut many = Rng::new(super::rng::derive(seed, 0x9A6E));
+        if many.chance(25) {
+            max_segment_size = Some(many.range(6_000, 20_000));
+        }
         let config = WalConfig {
             max_segment_size,
             durability,
@@ -85,6 +113,37 @@ impl Workload {
         };
         let count = rng.range(18, 34);
         let mut ops = vec![Op::Open];
+        if many.chance(CONCURRENT_PERCENT) {
+            // Several producers: bursts of concurrent appends between single-threaded
+            // operations.
+            let producers = many.range(2, 6) as usize;
+            for _ in 0..many.range(2, 4) {
+                let calls = (0..producers)
+                    .map(|_| {
+                        (0..many.range(1, 4))
+                            .map(|_| {
+                                let n = if many.chance(25) { many.range(2, 4) } else { 1 };
+                                (0..n).map(|_| payloads.next(&mut rng)).collect()
+                            })
+                            .collect()
+                    })
+                    .collect();
+                ops.push(Op::Concurrent(calls));
+                ops.push(match many.below(5) {
+                    0 => Op::Sync,
+                    1 => Op::Rotate,
+                    2 => Op::Checkpoint(many.below(1001) as u16),
+                    3 => Op::Reopen,
+                    _ => Op::Append(payloads.next(&mut rng)),
+                });
+            }
+            return Self {
+                seed,
+                config,
+                v1_entries,
+                ops,
+            };
+        }
         for _ in 0..count {
             ops.push(match rng.below(100) {
                 0..=44 => Op::Append(payloads.next(&mut rng)),
@@ -137,6 +196,7 @@ impl Workload {
                 Op::Checkpoint(_) => "checkpoint",
                 Op::TruncateAfter(_) => "truncate",
                 Op::Reopen => "reopen",
+                Op::Concurrent(_) => "concurrent",
             };
             *counts.entry(name).or_default() += 1;
         }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use walogs_crash::{Fill, FsEvent, FsModel, Image, Node, PowerLoss, Workload};
+use walogs_crash::{Fill, FsEvent, FsModel, Image, Node, PageBit, PowerLoss, Workload};
 use walogs_host::interpose::FaultPlan;
 use walogs_host::{OpenOptions, Runtime};
 
@@ -80,6 +80,62 @@ fn only_synced_data_and_entries_survive_a_power_loss() {
         model.power_loss(&torn(5, Fill::Absent)).is_none(),
         "a cut must fall inside the write"
     );
+}
+
+#[test]
+fn unsynced_pages_persist_in_any_order_and_the_size_on_its_own() {
+    // 100 bytes durable, then an unsynced write of 8,000 bytes after them: pages 0 and 1,
+    // and a new size.
+    let grown: Vec<u8> = (0..8_000u32).map(|i| (i % 251) as u8 + 1).collect();
+    let events = [
+        create("a", 0),
+        sync_dir(),
+        write(0, 0, &[7; 100]),
+        sync_file(0),
+        write(0, 100, &grown),
+    ];
+    let model = FsModel::replay(&Image::default(), &events);
+    let bits = model.page_bits();
+    assert_eq!(
+        bits,
+        [PageBit::Size(0), PageBit::Page(0, 0), PageBit::Page(0, 1)]
+    );
+    let file = |mask| model.power_loss(&PowerLoss::Pages { mask }).unwrap().files["a"].clone();
+    let mut target = vec![7; 100];
+    target.extend(&grown);
+    // Nothing kept: the durable file.
+    assert_eq!(file(0b000), vec![7; 100]);
+    // Both pages but the old size: the pages past it are gone.
+    assert_eq!(file(0b110), vec![7; 100]);
+    // Everything: what a full flush leaves.
+    assert_eq!(file(0b111), target);
+    // The later page kept, the earlier one lost: zeros where the file grew, then the
+    // kept page; the synced bytes of the lost page are still there.
+    let later = file(0b101);
+    assert_eq!(later.len(), 8_100);
+    assert_eq!(&later[..100], &[7; 100][..]);
+    assert!(later[100..4_096].iter().all(|&b| b == 0));
+    assert_eq!(&later[4_096..], &target[4_096..]);
+    // The earlier page kept, the later lost: zeros to the new size.
+    let earlier = file(0b011);
+    assert_eq!(&earlier[..4_096], &target[..4_096]);
+    assert!(earlier[4_096..].iter().all(|&b| b == 0));
+    // A mask naming choices the state does not have.
+    assert!(
+        model
+            .power_loss(&PowerLoss::Pages { mask: 0b1000 })
+            .is_none()
+    );
+
+    // An overwrite in place of a synced page: a lost page holds its previous bytes.
+    let mut model = model;
+    model.apply(&sync_file(0));
+    model.apply(&write(0, 5_000, b"new"));
+    assert_eq!(model.page_bits(), [PageBit::Page(0, 1)]);
+    let kept = model.power_loss(&PowerLoss::Pages { mask: 1 }).unwrap();
+    let lost = model.power_loss(&PowerLoss::Pages { mask: 0 }).unwrap();
+    assert_eq!(&kept.files["a"][5_000..5_003], b"new");
+    assert_eq!(lost.files["a"], target);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! by a test-only cfg switch — is flagged, in the fault class that exposes it, at a case
 //! the real guest passes.
 
-use walogs_crash::{Case, Class, ExploreOptions, Verdict, explore, replay};
+use walogs_crash::{Case, Class, ExploreOptions, Report, Verdict, Violation, explore, replay};
 use walogs_host::{Runtime, RuntimeOptions};
 use walogs_testkit::mutants::{self, Mutant};
 
@@ -13,6 +13,7 @@ fn exposed_by(mutant: Mutant) -> &'static [Class] {
         Mutant::SkipDirFsync => &[Class::PowerLoss],
         Mutant::TruncateAtFirstBadFrame => &[Class::Damage],
         Mutant::IgnoreFsyncErrors => &[Class::IoError],
+        Mutant::IgnoreDurablePoint => &[Class::OutOfOrder],
     }
 }
 
@@ -23,14 +24,16 @@ fn options() -> RuntimeOptions {
     }
 }
 
-fn assert_flagged(mutant: Mutant) {
+/// Sweeps `mutant` in the classes that expose it; returns the report and one violation
+/// whose case the real guest passes.
+fn assert_flagged(mutant: Mutant) -> (Report, Violation) {
     let wasm = mutants::build(&mutants::workspace_root(), mutant).expect("the mutant builds");
     let rt = Runtime::from_file_with_options(&wasm, options()).expect("the mutant loads");
     let sweep = ExploreOptions {
         seed: 99,
         states: 1_500,
         classes: exposed_by(mutant).to_vec(),
-        stop_after: Some(8),
+        stop_after: Some(20),
         ..ExploreOptions::default()
     };
     let report = explore(&rt, &sweep, &mut |_| {}).unwrap();
@@ -42,12 +45,10 @@ fn assert_flagged(mutant: Mutant) {
         report.text()
     );
     // The flagged case is the mutant's fault, not the engine's: the real guest passes it.
-    let witness = report.violations.iter().find(|v| {
-        let case: Case = v.case.parse().expect("a case text");
-        let replayed =
-            replay(walogs_testkit::fueled_runtime(), &case, None).expect("the real guest replays");
-        matches!(replayed.verdict, Some(Verdict::Pass(_)))
-    });
+    let witness = report
+        .violations
+        .iter()
+        .find(|v| passes_on_the_real_guest(&v.case));
     let witness = witness.unwrap_or_else(|| {
         panic!(
             "every case that flags {} fails on the real guest too:\n{}",
@@ -62,6 +63,15 @@ fn assert_flagged(mutant: Mutant) {
         witness.case,
         witness.reason
     );
+    let witness = witness.clone();
+    (report, witness)
+}
+
+fn passes_on_the_real_guest(case: &str) -> bool {
+    let case: Case = case.parse().expect("a case text");
+    let replayed =
+        replay(walogs_testkit::fueled_runtime(), &case, None).expect("the real guest replays");
+    matches!(replayed.verdict, Some(Verdict::Pass(_)))
 }
 
 #[test]
@@ -82,4 +92,32 @@ fn truncating_at_the_first_bad_frame_is_flagged() {
 #[test]
 fn ignoring_fsync_errors_is_flagged() {
     assert_flagged(Mutant::IgnoreFsyncErrors);
+}
+
+/// Recovery as it was before the durable point: an interrupted write that persisted out of
+/// order (a later page kept, an earlier one lost) makes the log refuse to open. The
+/// out-of-order class finds that, and every state it flags opens on the real guest.
+#[test]
+fn ignoring_the_durable_point_is_flagged_by_out_of_order_persistence() {
+    let (report, witness) = assert_flagged(Mutant::IgnoreDurablePoint);
+    let refused: Vec<&Violation> = report
+        .violations
+        .iter()
+        .filter(|v| v.reason.starts_with("recovery (open) failed") && v.reason.contains("corrupt"))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "no Corrupt-on-open violation:\n{}",
+        report.text()
+    );
+    eprintln!("{}", report.text());
+    for v in &report.violations {
+        assert_eq!(v.class, Class::OutOfOrder, "{v:?}");
+        assert!(
+            passes_on_the_real_guest(&v.case),
+            "the real guest fails {}",
+            v.case
+        );
+    }
+    assert!(witness.case.contains(":ooo@"), "{witness:?}");
 }

@@ -25,15 +25,20 @@ pub enum Mutant {
     TruncateAtFirstBadFrame,
     /// `sync_active` treats a failed fdatasync as a success.
     IgnoreFsyncErrors,
+    /// Recovery ignores the durable point (`DURABLE`): recovery as it was before the
+    /// sidecar existed, which refuses to open a log whose interrupted write persisted out
+    /// of order.
+    IgnoreDurablePoint,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 4] = [
+    pub const ALL: [Mutant; 5] = [
         Mutant::SkipFdatasync,
         Mutant::SkipDirFsync,
         Mutant::TruncateAtFirstBadFrame,
         Mutant::IgnoreFsyncErrors,
+        Mutant::IgnoreDurablePoint,
     ];
 
     /// The `walogs_mutant` cfg value (and the file name of the built component).
@@ -43,6 +48,7 @@ impl Mutant {
             Mutant::SkipDirFsync => "skip-dir-fsync",
             Mutant::TruncateAtFirstBadFrame => "truncate-at-first-bad-frame",
             Mutant::IgnoreFsyncErrors => "ignore-fsync-errors",
+            Mutant::IgnoreDurablePoint => "ignore-durable-point",
         }
     }
 }

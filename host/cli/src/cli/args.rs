@@ -137,8 +137,9 @@ pub enum Command {
     /// Benchmark walogs (native and component) against raw disk loops and its peers.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
-    /// Explore crash states (process crash, power loss, torn writes, I/O errors, damage,
-    /// crashes during recovery) of seeded workloads; exit code 1 on any violation.
+    /// Explore crash states (process crash, power loss, torn writes, out-of-order pages, I/O
+    /// errors, damage, crashes during recovery) of seeded workloads; exit code 1 on any
+    /// violation.
     #[command(after_help = CRASH_TEST_EXAMPLES)]
     CrashTest(crash::CrashTestArgs),
 }

@@ -21,7 +21,7 @@ pub struct CrashTestArgs {
     #[arg(long, default_value_t = 2_400, value_name = "N")]
     states: u64,
     /// Only these fault classes (comma-separated): process-crash, fuel, power-loss,
-    /// torn-write, io-error, damage, recovery-crash.
+    /// torn-write, out-of-order, io-error, damage, recovery-crash.
     #[arg(long, value_delimiter = ',', value_parser = parse_class, value_name = "CLASSES")]
     classes: Vec<Class>,
     /// Replay exactly one case, as printed with a violation (e.g. `123:torn@7:f2:op0:cut512:zero`).
