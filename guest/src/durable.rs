@@ -58,8 +58,8 @@ pub(crate) struct DurablePoint {
     /// Written by a clean close: the writer wrote nothing past `written`.
     pub clean: bool,
     /// After a clean close: bytes of the active segment the writer had written. Otherwise
-    /// the end of the space the writer pre-fills with zeros (`end` when it pre-fills none):
-    /// zeros up to here are its own unwritten space, not a torn write.
+    /// the end of the space the writer pre-fills (`end` when it pre-fills none): pre-fill
+    /// up to here are its own unwritten space, not a torn write.
     pub written: u64,
 }
 
@@ -109,7 +109,7 @@ impl DurablePoint {
         Some((u64_at(8), point))
     }
 
-    /// Where the writer's pre-filled zeros end, for a point that is not a clean close.
+    /// Where the writer's pre-fill ends, for a point that is not a clean close.
     pub(crate) fn prefilled_end(&self) -> Option<u64> {
         (!self.clean).then_some(self.written)
     }
@@ -215,7 +215,7 @@ pub(crate) struct Tracker {
     durable: (u64, Option<Anchor>, u64),
     /// The last point recorded, to skip updates that would change nothing.
     recorded: Option<DurablePoint>,
-    /// Where the zeros pre-filled in the active segment end (0: none).
+    /// Where the pre-fill of the active segment ends (0: none).
     prefilled: u64,
     /// Data syncs since the last update.
     syncs_since: u32,
@@ -224,7 +224,7 @@ pub(crate) struct Tracker {
 impl Tracker {
     /// Starts tracking after a writable open: everything in the active segment `seq`
     /// (`len` bytes, last frame `anchor`) is durable and the next LSN is `next_lsn`; the
-    /// file is pre-filled with zeros up to `prefilled` (0: not at all).
+    /// file is pre-filled up to `prefilled` (0: not at all).
     /// Records that point, unless `confirmed` (what recovery found) is already the clean
     /// record of exactly this state: then an open that writes nothing changes no file.
     pub(crate) fn open(
@@ -294,9 +294,9 @@ impl Tracker {
         self.record(seq, false, 0)
     }
 
-    /// Records, before the zeros are written, that the active segment `seq` is about to
+    /// Records, before the pre-fill is written, that the active segment `seq` is about to
     /// be pre-filled up to `to`, so that a
-    /// crash at any point of the filling leaves zeros recovery knows as unwritten space.
+    /// crash at any point of the filling leaves a pre-fill recovery knows as unwritten space.
     pub(crate) fn prefilling(&mut self, seq: u32, to: u64) -> io::Result<()> {
         self.prefilled = to;
         self.record(seq, false, 0)

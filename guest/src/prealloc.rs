@@ -1,7 +1,13 @@
 //! Pre-allocation of the active segment: the space ahead of the write position is filled
-//! with zeros (real writes, not `fallocate`, whose unwritten extents would make every
-//! fdatasync commit metadata again), so that a durable append overwrites space the file
-//! already has and its fdatasync has no file size or block allocation to commit.
+//! (real writes, not `fallocate`, whose unwritten extents would make every fdatasync
+//! commit metadata again), so that a durable append overwrites space the file already has
+//! and its fdatasync has no file size or block allocation to commit.
+//!
+//! The fill is not zeros but [`FILL`] repeated, placed by file offset: zeros (a lost
+//! page, a zeroed sector) and 0xFF (erased flash) are what damage looks like, and a tail
+//! of acknowledged frames zeroed by damage must not pass for unwritten space. No window
+//! of four fill bytes is a plausible frame header (every length field exceeds 16 MiB), so
+//! both this engine and walogs 0.1.0 read it as the end of the frames.
 //!
 //! The pre-filled space is only ever at the end of the active segment; a segment is cut
 //! back to its last frame before it is sealed, before truncation and on close, so sealed
@@ -14,7 +20,7 @@ use crate::storage::{StorageFile, read_full_at};
 
 /// Bytes pre-filled at a time: one extension per this many bytes of frames. Large enough
 /// that at 4 KiB appends fewer than 1 in 200 pays for one, small enough that the one
-/// that does writes about a millisecond's worth of zeros.
+/// that does writes about a millisecond's worth of pre-fill.
 pub(crate) const CHUNK: u64 = 1 << 20;
 
 /// The file length to pre-fill the active segment to before a write ending at
@@ -37,22 +43,29 @@ pub(crate) fn target_len(
     (target >= write_end).then_some(target)
 }
 
-/// Writes zeros over `from..to` of `file` (not synced: the caller's next fdatasync
-/// makes them durable together with the frame written into them).
-pub(crate) fn fill_zeros(file: &mut dyn StorageFile, from: u64, to: u64) -> io::Result<()> {
-    let zeros = vec![0u8; to.saturating_sub(from) as usize];
-    file.write_all_at(&zeros, from)
+/// The pre-fill pattern: the byte at file offset `o` is `FILL[o % 16]`.
+pub(crate) const FILL: &[u8; 16] = b"walogs pre-fill\n";
+
+/// The pre-fill bytes for `from..to`.
+fn fill_bytes(from: u64, to: u64) -> Vec<u8> {
+    (from..to).map(|o| FILL[(o % 16) as usize]).collect()
 }
 
-/// Whether every byte in `from..to` of `file` is zero (a file ending before `to` is
+/// Writes the pre-fill over `from..to` of `file` (not synced: the caller's next
+/// fdatasync makes it durable together with the frame written into it).
+pub(crate) fn prefill(file: &mut dyn StorageFile, from: u64, to: u64) -> io::Result<()> {
+    file.write_all_at(&fill_bytes(from, to), from)
+}
+
+/// Whether `from..to` of `file` holds exactly the pre-fill (a file ending before `to` is
 /// read up to its end).
-pub(crate) fn is_all_zero(file: &dyn StorageFile, from: u64, to: u64) -> io::Result<bool> {
+pub(crate) fn is_prefill(file: &dyn StorageFile, from: u64, to: u64) -> io::Result<bool> {
     let mut buf = vec![0u8; CHUNK.min(to.saturating_sub(from)) as usize];
     let mut at = from;
     while at < to {
         let want = buf.len().min((to - at) as usize);
         let got = read_full_at(file, &mut buf[..want], at)?;
-        if buf[..got].iter().any(|&b| b != 0) {
+        if buf[..got] != fill_bytes(at, at + got as u64)[..] {
             return Ok(false);
         }
         if got < want {
@@ -66,6 +79,22 @@ pub(crate) fn is_all_zero(file: &dyn StorageFile, from: u64, to: u64) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::MAX_ENTRY_SIZE;
+
+    #[test]
+    fn no_window_of_the_fill_is_a_plausible_frame_length() {
+        let bytes = fill_bytes(0, 32);
+        for w in bytes.windows(4) {
+            let len = u32::from_le_bytes(w.try_into().unwrap()) as usize;
+            assert!(len > MAX_ENTRY_SIZE, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn the_fill_is_placed_by_file_offset() {
+        assert_eq!(fill_bytes(14, 18), b"l\nwa");
+        assert_eq!(fill_bytes(3, 3), b"");
+    }
 
     #[test]
     fn a_write_that_fits_needs_no_pre_fill() {

@@ -52,7 +52,7 @@ pub(crate) struct Recovered {
     /// The durable point recovery confirmed against the files.
     pub confirmed: Option<DurablePoint>,
     /// The active segment's file length: past its frames (`segments.last().len`) it holds
-    /// the writer's pre-filled zeros, kept as unwritten space.
+    /// the writer's pre-fill, kept as unwritten space.
     pub active_file_len: u64,
 }
 

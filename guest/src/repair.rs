@@ -11,7 +11,7 @@
 use std::io;
 
 use crate::error::corrupt;
-use crate::prealloc::is_all_zero;
+use crate::prealloc::is_prefill;
 use crate::reader::{FrameReader, Next, find_valid_frame, search_bounds};
 use crate::segment::{V1_FILENAME, parse_segment_filename, segment_filename};
 use crate::storage::{OpenMode, Storage, read_full_at};
@@ -147,8 +147,8 @@ fn survey(storage: &dyn Storage) -> Result<(Vec<Seg>, RepairReport), WalError> {
 
 /// The offset and description of the first frame of segment `name` that does not decode
 /// or breaks LSN continuity; `expect` carries the next LSN across segments. In the `last`
-/// segment, zeros from the end of the last frame to the end of the file are a writer's
-/// pre-filled, unwritten space (docs/FORMAT.md, "Pre-allocation"), not damage: they hold
+/// segment, pre-fill from the end of the last frame to the end of the file is a writer's
+/// unwritten space (docs/FORMAT.md, "Pre-allocation"), not damage: they hold
 /// nothing to keep, and an open leaves them or cuts them.
 fn first_bad_frame(
     storage: &dyn Storage,
@@ -171,7 +171,7 @@ fn first_bad_frame(
             }
             Next::End => return Ok(None),
             Next::Bad { offset, kind } => {
-                if last && is_all_zero(reader.file(), offset, reader.end())? {
+                if last && is_prefill(reader.file(), offset, reader.end())? {
                     return Ok(None);
                 }
                 return Ok(Some((

@@ -3,7 +3,7 @@
 
 use crate::WalError;
 use crate::error::corrupt;
-use crate::prealloc::is_all_zero;
+use crate::prealloc::is_prefill;
 use crate::reader::{FrameReader, Next, find_valid_frame, search_bounds};
 
 /// What a full scan of one segment found.
@@ -23,7 +23,7 @@ pub(crate) struct SegmentScan {
     pub last_frame: Option<(u64, u32)>,
     /// CRC-valid frames found in the torn tail (they belonged to the interrupted write).
     pub discarded_frames: u64,
-    /// Bytes after `valid_len` that are the writer's own pre-filled zeros (unwritten
+    /// Bytes after `valid_len` that are the writer's own pre-fill (unwritten
     /// space: neither torn nor damage, and kept).
     pub unwritten: u64,
 }
@@ -44,8 +44,8 @@ pub(crate) enum Role {
         durable_end: Option<u64>,
         /// The range the first frame's LSN lies in, when known from elsewhere.
         hint: Option<(u64, u64)>,
-        /// Where the writer's pre-filled zeros end, from a confirmed durable point: an
-        /// all-zero tail at or past `durable_end` that ends there or before is unwritten
+        /// Where the writer's pre-fill ends, from a confirmed durable point: a tail of
+        /// pre-fill only at or past `durable_end` that ends there or before is unwritten
         /// space.
         prefilled_to: Option<u64>,
     },
@@ -110,7 +110,7 @@ pub(crate) fn scan_segment(
                     Some(_) => {
                         let end = reader.end();
                         if prefilled_to.is_some_and(|to| end <= to)
-                            && is_all_zero(reader.file(), offset, end)?
+                            && is_prefill(reader.file(), offset, end)?
                         {
                             scan.valid_len = offset;
                             scan.unwritten = end - offset;

@@ -30,7 +30,7 @@ pub struct Wal {
     segments: Vec<SegMeta>,
     /// Write handle of the active segment (`None` when read-only).
     active: Option<Box<dyn StorageFile>>,
-    /// The active segment's file length: past its frames it holds pre-filled zeros.
+    /// The active segment's file length: past its frames it holds the pre-fill.
     active_file_len: u64,
     next_lsn: u64,
     durable_lsn: u64,
@@ -560,9 +560,9 @@ impl Wal {
         Ok(())
     }
 
-    /// Pre-fills the active segment with zeros (docs/FORMAT.md, "Pre-allocation") when a
+    /// Pre-fills the active segment (docs/FORMAT.md, "Pre-allocation") when a
     /// write ending at `write_end` would reach past its file, and pre-allocation is on.
-    /// The zeros are recorded in the durable point first, and made durable by the sync
+    /// The pre-fill is recorded in the durable point first, and made durable by the sync
     /// that follows the write.
     fn prefill_before(&mut self, write_end: u64) -> Result<(), WalError> {
         if !self.config.preallocate || self.config.durability != Durability::Always {
@@ -581,7 +581,7 @@ impl Wal {
             self.poison_on_error(recorded)?;
         }
         let from = self.active_file_len;
-        let filled = prealloc::fill_zeros(self.active_file().as_mut(), from, to);
+        let filled = prealloc::prefill(self.active_file().as_mut(), from, to);
         self.poison_on_error(filled)?;
         self.active_file_len = to;
         Ok(())

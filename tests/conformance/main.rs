@@ -63,12 +63,13 @@ walogs_conformance::conformance! {
     adversarial::the_largest_lsn_never_panics_or_wraps,
     adversarial::a_cut_last_entry_does_not_restart_lsns,
     prealloc::the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back,
-    prealloc::a_crash_leaves_pre_filled_zeros_that_both_versions_open,
+    prealloc::a_crash_leaves_a_pre_fill_that_both_versions_open,
     prealloc::a_crash_mid_append_into_pre_filled_space_keeps_every_acknowledged_entry,
-    prealloc::zeros_without_a_durable_point_are_a_torn_tail,
+    prealloc::a_pre_fill_without_a_durable_point_is_a_torn_tail,
     prealloc::sealed_segments_hold_frames_only,
     prealloc::truncation_and_checkpoint_work_on_a_pre_filled_log,
     prealloc::a_0_1_0_log_continues_with_pre_allocation,
+    prealloc::zeroed_acknowledged_frames_are_never_taken_for_the_pre_fill,
 }
 
 walogs_conformance::shared_conformance! {

@@ -1,7 +1,8 @@
-//! Pre-allocation of the active segment (on by default): zeros ahead of the write position
-//! while the log is open, cut off before a segment is sealed, truncated or closed; after a
-//! crash the zeros are unwritten space (never damage, never a torn tail), and the files
-//! open in walogs 0.1.0 with every acknowledged entry, in both directions.
+//! Pre-allocation of the active segment (on by default): a pre-fill ahead of the write
+//! position while the log is open, cut off before a segment is sealed, truncated or
+//! closed; after a crash the pre-fill is unwritten space (never damage, never a torn
+//! tail), and the files open in walogs 0.1.0 with every acknowledged entry, in both
+//! directions.
 
 use std::fs;
 use std::path::Path;
@@ -18,15 +19,22 @@ fn frames(first: u64, last: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Whether `bytes`, found at file offset `at`, are exactly the engine's pre-fill: the
+/// pattern below, placed by file offset (docs/FORMAT.md, "Pre-allocation").
+pub(crate) fn is_prefill(bytes: &[u8], at: usize) -> bool {
+    const FILL: &[u8; 16] = b"walogs pre-fill\n";
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == FILL[(at + i) % 16])
+}
+
 /// Whether `bytes` are whole frames back to back and nothing else (how 0.1.0 leaves a
 /// segment): the length of each frame leads to the next, ending exactly at the end.
 fn is_frames_only(bytes: &[u8]) -> bool {
     let mut at = 0usize;
     while at + 16 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        if len == 0 && bytes[at..at + 16].iter().all(|&b| b == 0) {
-            return false; // zeros where a frame should start
-        }
         at += 16 + len;
     }
     at == bytes.len()
@@ -42,8 +50,8 @@ fn entries_in_0_1_0(dir: &Path) -> (walogs01::TailState, Vec<(Lsn, Vec<u8>)>) {
     (old.tail_state(), entries)
 }
 
-/// While the log is open the active segment is longer than its frames, and only zeros
-/// follow them; a clean close cuts them off, so the file is byte for byte 0.1.0's.
+/// While the log is open the active segment is longer than its frames, and only the
+/// pre-fill follows them; a clean close cuts it off, so the file is byte for byte 0.1.0's.
 pub fn the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
@@ -57,8 +65,8 @@ pub fn the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back<B: Backen
     );
     assert_eq!(&live[..written.len()], &written[..]);
     assert!(
-        live[written.len()..].iter().all(|&b| b == 0),
-        "only zeros follow"
+        is_prefill(&live[written.len()..], written.len()),
+        "only the pre-fill follows"
     );
     assert_eq!(
         log.segments()[0].size,
@@ -76,11 +84,11 @@ pub fn the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back<B: Backen
     assert_eq!(entries, expected(1, 30));
 }
 
-/// A crash leaves the pre-filled zeros behind: this engine opens the files with every
-/// acknowledged entry and reports nothing cut (the zeros are its own unwritten space),
-/// and so does walogs 0.1.0 with every acknowledged entry (it cuts the zeros as a torn
-/// tail). Both continue the log.
-pub fn a_crash_leaves_pre_filled_zeros_that_both_versions_open<B: Backend>() {
+/// A crash leaves the pre-fill behind: this engine opens the files with every
+/// acknowledged entry and reports nothing cut (the pre-fill is its own unwritten space),
+/// and so does walogs 0.1.0 with every acknowledged entry (it cuts the pre-fill as a
+/// torn tail). Both continue the log.
+pub fn a_crash_leaves_a_pre_fill_that_both_versions_open<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 40);
@@ -92,12 +100,12 @@ pub fn a_crash_leaves_pre_filled_zeros_that_both_versions_open<B: Backend>() {
     restore(crashed.path(), &at_crash);
     let seg = disk::segment(crashed.path(), 1);
     let crashed_len = disk::len(&seg);
-    assert!(crashed_len > frames_len, "the crash left zeros");
+    assert!(crashed_len > frames_len, "the crash left the pre-fill");
     let mut log = open::<B>(crashed.path());
     assert_eq!(
         log.tail_state(),
         TailState::Clean,
-        "zeros are not a torn tail"
+        "a pre-fill is not a torn tail"
     );
     assert_eq!(log.entries().unwrap(), expected(1, 40));
     assert_eq!(disk::len(&seg), crashed_len, "nothing was cut");
@@ -119,7 +127,7 @@ pub fn a_crash_leaves_pre_filled_zeros_that_both_versions_open<B: Backend>() {
 }
 
 /// A crash in the middle of an append into the pre-filled space: part of the frame
-/// reached the disk, the rest reads as zeros. Both versions keep every acknowledged entry;
+/// reached the disk, the rest is still the pre-fill. Both versions keep every acknowledged entry;
 /// this engine reports the torn write (it is not its own unwritten space) and cuts it.
 pub fn a_crash_mid_append_into_pre_filled_space_keeps_every_acknowledged_entry<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
@@ -157,9 +165,9 @@ pub fn a_crash_mid_append_into_pre_filled_space_keeps_every_acknowledged_entry<B
     }
 }
 
-/// Zeros the durable point does not account for (here: the sidecar is gone, as after a
-/// copy without it) are reported honestly as a torn tail and cut, as 0.1.0 does.
-pub fn zeros_without_a_durable_point_are_a_torn_tail<B: Backend>() {
+/// A pre-fill the durable point does not account for (here: the sidecar is gone, as
+/// after a copy without it) is reported honestly as a torn tail and cut, as 0.1.0 does.
+pub fn a_pre_fill_without_a_durable_point_is_a_torn_tail<B: Backend>() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open::<B>(dir.path());
     fill(&mut log, 5);
@@ -250,4 +258,26 @@ pub fn a_0_1_0_log_continues_with_pre_allocation<B: Backend>() {
     let (tail, entries) = entries_in_0_1_0(dir.path());
     assert_eq!(tail, walogs01::TailState::Clean);
     assert_eq!(entries, expected(1, 20));
+}
+
+/// Damage that zeroes the last acknowledged frames of a pre-filled segment (a lost
+/// sector) is not taken for unwritten space: the pre-fill is not zeros, so the damage is
+/// found, and (inside the window of ambiguity, docs/FORMAT.md) cut and reported.
+pub fn zeroed_acknowledged_frames_are_never_taken_for_the_pre_fill<B: Backend>() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open::<B>(dir.path());
+    fill(&mut log, 6);
+    let mut at_crash = files_now(dir.path());
+    drop(log);
+    let last = frames(1, 5).len();
+    let seg = at_crash
+        .iter_mut()
+        .find(|(name, _)| name == "wal-000001.log")
+        .unwrap();
+    seg.1[last..frames(1, 6).len()].fill(0);
+    let crashed = tempfile::tempdir().unwrap();
+    restore(crashed.path(), &at_crash);
+    let mut log = open::<B>(crashed.path());
+    assert_eq!(log.tail_state(), TailState::TruncatedAt(last as u64));
+    assert_eq!(log.entries().unwrap(), expected(1, 5));
 }
