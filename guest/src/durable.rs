@@ -205,6 +205,21 @@ impl Sidecar {
     }
 }
 
+/// The active segment as a writable open found it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ActiveSegment {
+    /// Its sequence number.
+    pub seq: u32,
+    /// Bytes of frames.
+    pub len: u64,
+    /// Its last frame.
+    pub anchor: Option<Anchor>,
+    /// The LSN the next frame gets.
+    pub next_lsn: u64,
+    /// The file's length: past `len` it holds the writer's pre-fill.
+    pub file_len: u64,
+}
+
 /// The writer's view of what is durable, and the sidecar it keeps up to date.
 #[derive(Debug)]
 pub(crate) struct Tracker {
@@ -222,27 +237,28 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    /// Starts tracking after a writable open: everything in the active segment `seq`
-    /// (`len` bytes, last frame `anchor`) is durable and the next LSN is `next_lsn`; the
-    /// file is pre-filled up to `prefilled` (0: not at all).
+    /// Starts tracking after a writable open that found `active` (all of it durable).
     /// Records that point, unless `confirmed` (what recovery found) is already the clean
     /// record of exactly this state: then an open that writes nothing changes no file.
     pub(crate) fn open(
         storage: &dyn Storage,
         generation: Option<u64>,
         confirmed: Option<DurablePoint>,
-        seq: u32,
-        len: u64,
-        anchor: Option<Anchor>,
-        next_lsn: u64,
-        prefilled: u64,
+        active: ActiveSegment,
     ) -> io::Result<Self> {
+        let ActiveSegment {
+            seq,
+            len,
+            anchor,
+            next_lsn,
+            file_len,
+        } = active;
         let mut tracker = Tracker {
             sidecar: Sidecar::open(storage, generation)?,
             written_anchor: anchor,
             durable: (len, anchor, next_lsn),
             recorded: None,
-            prefilled,
+            prefilled: file_len,
             syncs_since: 0,
         };
         let clean_now = DurablePoint {

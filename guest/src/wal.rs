@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::durable::{Anchor, Tracker};
+use crate::durable::{ActiveSegment, Anchor, Tracker};
 use crate::frame::{self, check_size, encode_into};
 use crate::prealloc;
 use crate::recovery::{self, SegMeta};
@@ -82,11 +82,13 @@ impl Wal {
                     storage.as_ref(),
                     recovered.durable_generation,
                     recovered.confirmed,
-                    seg.seq,
-                    seg.len,
-                    recovered.active_anchor,
-                    recovered.next_lsn,
-                    recovered.active_file_len,
+                    ActiveSegment {
+                        seq: seg.seq,
+                        len: seg.len,
+                        anchor: recovered.active_anchor,
+                        next_lsn: recovered.next_lsn,
+                        file_len: recovered.active_file_len,
+                    },
                 )?;
                 (Some(file), Some(tracker))
             }
