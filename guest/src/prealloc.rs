@@ -96,6 +96,34 @@ mod tests {
         assert_eq!(fill_bytes(3, 3), b"");
     }
 
+    /// The active segment's file length after 3 appends of 100 B with `preallocate`.
+    fn file_len_after_appends(preallocate: bool) -> u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::WalConfig {
+            preallocate,
+            ..crate::WalConfig::default()
+        };
+        let mut wal = crate::Wal::open_with_config(dir.path(), config).unwrap();
+        for _ in 0..3 {
+            wal.append(&[7u8; 100]).unwrap();
+        }
+        let len = std::fs::metadata(dir.path().join("wal-000001.log"))
+            .unwrap()
+            .len();
+        drop(wal);
+        let closed = std::fs::metadata(dir.path().join("wal-000001.log"))
+            .unwrap()
+            .len();
+        assert_eq!(closed, 3 * 116, "a clean close leaves the frames only");
+        len
+    }
+
+    #[test]
+    fn the_switch_turns_pre_filling_on_and_off() {
+        assert_eq!(file_len_after_appends(true), CHUNK);
+        assert_eq!(file_len_after_appends(false), 3 * 116);
+    }
+
     #[test]
     fn a_write_that_fits_needs_no_pre_fill() {
         assert_eq!(target_len(100, 100, None), None);
