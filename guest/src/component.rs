@@ -47,6 +47,7 @@ impl Guest for Component {
             durability,
             read_only,
             verify_on_open,
+            ..
         } = WalConfig::default();
         wit::Config {
             max_segment_size: max_segment_size.unwrap_or(0),
@@ -145,6 +146,7 @@ fn to_config(config: wit::Config) -> WalConfig {
         },
         read_only: config.read_only,
         verify_on_open: config.verify_on_open,
+        ..WalConfig::default()
     }
 }
 

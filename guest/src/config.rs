@@ -35,6 +35,15 @@ pub struct WalConfig {
     /// reads only each sealed segment's first frame (damage further in is reported by
     /// iteration and by [`crate::Wal::verify`]). Default: `false`.
     pub verify_on_open: bool,
+    /// Pre-allocate the active segment under [`Durability::Always`]: the space ahead of
+    /// the write position is filled (with a fixed pattern, not zeros) about a MiB at a
+    /// time, so that a durable append's fdatasync has no file size or allocation to
+    /// commit. The segment is cut
+    /// back to its last frame before it is sealed, truncated or closed, so every sealed
+    /// or cleanly closed segment is exactly what walogs 0.1.0 writes (docs/FORMAT.md,
+    /// "Pre-allocation"). Ignored by the other modes, whose appends must not sync.
+    /// Default: `true`.
+    pub preallocate: bool,
 }
 
 impl Default for WalConfig {
@@ -44,6 +53,7 @@ impl Default for WalConfig {
             durability: Durability::Always,
             read_only: false,
             verify_on_open: false,
+            preallocate: true,
         }
     }
 }

@@ -57,7 +57,9 @@ pub(crate) struct DurablePoint {
     pub next_lsn: u64,
     /// Written by a clean close: the writer wrote nothing past `written`.
     pub clean: bool,
-    /// Bytes of the active segment the writer had written (meaningful when `clean`).
+    /// After a clean close: bytes of the active segment the writer had written. Otherwise
+    /// the end of the space the writer pre-fills (`end` when it pre-fills none): pre-fill
+    /// up to here are its own unwritten space, not a torn write.
     pub written: u64,
 }
 
@@ -105,6 +107,11 @@ impl DurablePoint {
             written: u64_at(32),
         };
         Some((u64_at(8), point))
+    }
+
+    /// Where the writer's pre-fill ends, for a point that is not a clean close.
+    pub(crate) fn prefilled_end(&self) -> Option<u64> {
+        (!self.clean).then_some(self.written)
     }
 
     /// Whether this point describes the active segment `seq` of `size` bytes read
@@ -198,6 +205,21 @@ impl Sidecar {
     }
 }
 
+/// The active segment as a writable open found it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ActiveSegment {
+    /// Its sequence number.
+    pub seq: u32,
+    /// Bytes of frames.
+    pub len: u64,
+    /// Its last frame.
+    pub anchor: Option<Anchor>,
+    /// The LSN the next frame gets.
+    pub next_lsn: u64,
+    /// The file's length: past `len` it holds the writer's pre-fill.
+    pub file_len: u64,
+}
+
 /// The writer's view of what is durable, and the sidecar it keeps up to date.
 #[derive(Debug)]
 pub(crate) struct Tracker {
@@ -208,29 +230,35 @@ pub(crate) struct Tracker {
     durable: (u64, Option<Anchor>, u64),
     /// The last point recorded, to skip updates that would change nothing.
     recorded: Option<DurablePoint>,
+    /// Where the pre-fill of the active segment ends (0: none).
+    prefilled: u64,
     /// Data syncs since the last update.
     syncs_since: u32,
 }
 
 impl Tracker {
-    /// Starts tracking after a writable open: everything in the active segment `seq`
-    /// (`len` bytes, last frame `anchor`) is durable and the next LSN is `next_lsn`.
+    /// Starts tracking after a writable open that found `active` (all of it durable).
     /// Records that point, unless `confirmed` (what recovery found) is already the clean
     /// record of exactly this state: then an open that writes nothing changes no file.
     pub(crate) fn open(
         storage: &dyn Storage,
         generation: Option<u64>,
         confirmed: Option<DurablePoint>,
-        seq: u32,
-        len: u64,
-        anchor: Option<Anchor>,
-        next_lsn: u64,
+        active: ActiveSegment,
     ) -> io::Result<Self> {
+        let ActiveSegment {
+            seq,
+            len,
+            anchor,
+            next_lsn,
+            file_len,
+        } = active;
         let mut tracker = Tracker {
             sidecar: Sidecar::open(storage, generation)?,
             written_anchor: anchor,
             durable: (len, anchor, next_lsn),
             recorded: None,
+            prefilled: file_len,
             syncs_since: 0,
         };
         let clean_now = DurablePoint {
@@ -278,6 +306,15 @@ impl Tracker {
     pub(crate) fn rotated(&mut self, seq: u32, next_lsn: u64) -> io::Result<()> {
         self.written_anchor = None;
         self.durable = (0, None, next_lsn);
+        self.prefilled = 0;
+        self.record(seq, false, 0)
+    }
+
+    /// Records, before the pre-fill is written, that the active segment `seq` is about to
+    /// be pre-filled up to `to`, so that a
+    /// crash at any point of the filling leaves a pre-fill recovery knows as unwritten space.
+    pub(crate) fn prefilling(&mut self, seq: u32, to: u64) -> io::Result<()> {
+        self.prefilled = to;
         self.record(seq, false, 0)
     }
 
@@ -291,7 +328,11 @@ impl Tracker {
             anchor,
             next_lsn,
             clean,
-            written: if clean { written } else { end },
+            written: if clean {
+                written
+            } else {
+                end.max(self.prefilled)
+            },
         };
         self.syncs_since = 0;
         if self.recorded == Some(point) {

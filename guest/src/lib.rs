@@ -34,6 +34,7 @@ mod error;
 pub mod format;
 mod frame;
 mod iter;
+mod prealloc;
 mod reader;
 mod recovery;
 mod repair;

@@ -51,6 +51,9 @@ pub(crate) struct Recovered {
     pub active_anchor: Option<Anchor>,
     /// The durable point recovery confirmed against the files.
     pub confirmed: Option<DurablePoint>,
+    /// The active segment's file length: past its frames (`segments.last().len`) it holds
+    /// the writer's pre-fill, kept as unwritten space.
+    pub active_file_len: u64,
 }
 
 /// Opens the log in `storage`: the recovery rules of docs/FORMAT.md.
@@ -107,6 +110,7 @@ pub(crate) fn recover(storage: &dyn Storage, config: &WalConfig) -> Result<Recov
                 durable_generation: None,
                 active_anchor: None,
                 confirmed: None,
+                active_file_len: 0,
             });
         }
         storage.open(&segment_filename(1), OpenMode::CreateNew)?;
@@ -193,6 +197,7 @@ fn index(
     let role = Role::Last {
         durable_end: point.map(|p| p.end),
         hint,
+        prefilled_to: point.and_then(|p| p.prefilled_end()),
     };
     let size = reader.end();
     let tail = scan::scan_segment(&mut reader, &name, expect, role)?;
@@ -235,6 +240,7 @@ fn index(
         durable_generation: sidecar.map(|(generation, _)| generation),
         active_anchor: tail.last_frame.map(|(offset, crc)| Anchor { offset, crc }),
         confirmed: point,
+        active_file_len: tail.valid_len + tail.unwritten,
     })
 }
 

@@ -11,6 +11,7 @@
 use std::io;
 
 use crate::error::corrupt;
+use crate::prealloc::is_prefill;
 use crate::reader::{FrameReader, Next, find_valid_frame, search_bounds};
 use crate::segment::{V1_FILENAME, parse_segment_filename, segment_filename};
 use crate::storage::{OpenMode, Storage, read_full_at};
@@ -126,7 +127,7 @@ fn survey(storage: &dyn Storage, count: bool) -> Result<(Vec<Seg>, RepairReport)
         } else if seg.size == 0 && i + 1 < segs.len() {
             Some(damage(0, "empty, but later segments exist".into()))
         } else {
-            first_bad_frame(storage, &name, &mut expect)?
+            first_bad_frame(storage, &name, &mut expect, i + 1 == segs.len())?
                 .map(|(offset, reason)| damage(offset, reason))
         };
         if let Some(found) = found {
@@ -151,11 +152,15 @@ fn survey(storage: &dyn Storage, count: bool) -> Result<(Vec<Seg>, RepairReport)
 }
 
 /// The offset and description of the first frame of segment `name` that does not decode
-/// or breaks LSN continuity; `expect` carries the next LSN across segments.
+/// or breaks LSN continuity; `expect` carries the next LSN across segments. In the `last`
+/// segment, pre-fill from the end of the last frame to the end of the file is a writer's
+/// unwritten space (docs/FORMAT.md, "Pre-allocation"), not damage: they hold
+/// nothing to keep, and an open leaves them or cuts them.
 fn first_bad_frame(
     storage: &dyn Storage,
     name: &str,
     expect: &mut Option<u64>,
+    last: bool,
 ) -> Result<Option<(u64, String)>, WalError> {
     let mut reader = FrameReader::new(storage.open(name, OpenMode::Read)?, None)?;
     loop {
@@ -172,6 +177,9 @@ fn first_bad_frame(
             }
             Next::End => return Ok(None),
             Next::Bad { offset, kind } => {
+                if last && is_prefill(reader.file(), offset, reader.end())? {
+                    return Ok(None);
+                }
                 return Ok(Some((
                     offset,
                     format!("{} at offset {offset}", kind.describe()),

@@ -3,6 +3,7 @@
 
 use crate::WalError;
 use crate::error::corrupt;
+use crate::prealloc::is_prefill;
 use crate::reader::{FrameReader, Next, find_valid_frame, search_bounds};
 
 /// What a full scan of one segment found.
@@ -22,6 +23,9 @@ pub(crate) struct SegmentScan {
     pub last_frame: Option<(u64, u32)>,
     /// CRC-valid frames found in the torn tail (they belonged to the interrupted write).
     pub discarded_frames: u64,
+    /// Bytes after `valid_len` that are the writer's own pre-fill (unwritten
+    /// space: neither torn nor damage, and kept).
+    pub unwritten: u64,
 }
 
 /// Where a segment sits in the log, which decides what damage means.
@@ -40,6 +44,10 @@ pub(crate) enum Role {
         durable_end: Option<u64>,
         /// The range the first frame's LSN lies in, when known from elsewhere.
         hint: Option<(u64, u64)>,
+        /// Where the writer's pre-fill ends, from a confirmed durable point: a tail of
+        /// pre-fill only at or past `durable_end` that ends there or before is unwritten
+        /// space.
+        prefilled_to: Option<u64>,
     },
 }
 
@@ -61,6 +69,7 @@ pub(crate) fn scan_segment(
         torn: false,
         discarded_frames: 0,
         last_frame: None,
+        unwritten: 0,
     };
     let mut expect = expect;
     loop {
@@ -82,7 +91,12 @@ pub(crate) fn scan_segment(
             Next::End => break,
             Next::Bad { offset, kind } => {
                 let what = format!("{name}: {} at offset {offset}", kind.describe());
-                let Role::Last { durable_end, hint } = role else {
+                let Role::Last {
+                    durable_end,
+                    hint,
+                    prefilled_to,
+                } = role
+                else {
                     return Err(corrupt(format!("{what} in a sealed segment")));
                 };
                 let lsns = search_bounds(expect, hint, offset + 1, reader.end());
@@ -93,7 +107,16 @@ pub(crate) fn scan_segment(
                              acknowledged entries are damaged, so it is not truncated"
                         )));
                     }
-                    Some(_) => {}
+                    Some(_) => {
+                        let end = reader.end();
+                        if prefilled_to.is_some_and(|to| end <= to)
+                            && is_prefill(reader.file(), offset, end)?
+                        {
+                            scan.valid_len = offset;
+                            scan.unwritten = end - offset;
+                            return Ok(scan);
+                        }
+                    }
                     None => {
                         let follower =
                             find_valid_frame(reader.file(), offset + 1, reader.end(), lsns)?;

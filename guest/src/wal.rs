@@ -6,8 +6,9 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::durable::{Anchor, Tracker};
+use crate::durable::{ActiveSegment, Anchor, Tracker};
 use crate::frame::{self, check_size, encode_into};
+use crate::prealloc;
 use crate::recovery::{self, SegMeta};
 use crate::segment::MAX_SEGMENT_SEQ;
 use crate::storage::{OpenMode, Storage, StorageFile};
@@ -29,6 +30,8 @@ pub struct Wal {
     segments: Vec<SegMeta>,
     /// Write handle of the active segment (`None` when read-only).
     active: Option<Box<dyn StorageFile>>,
+    /// The active segment's file length: past its frames it holds the pre-fill.
+    active_file_len: u64,
     next_lsn: u64,
     durable_lsn: u64,
     tail_state: TailState,
@@ -79,10 +82,13 @@ impl Wal {
                     storage.as_ref(),
                     recovered.durable_generation,
                     recovered.confirmed,
-                    seg.seq,
-                    seg.len,
-                    recovered.active_anchor,
-                    recovered.next_lsn,
+                    ActiveSegment {
+                        seq: seg.seq,
+                        len: seg.len,
+                        anchor: recovered.active_anchor,
+                        next_lsn: recovered.next_lsn,
+                        file_len: recovered.active_file_len,
+                    },
                 )?;
                 (Some(file), Some(tracker))
             }
@@ -93,6 +99,7 @@ impl Wal {
             config,
             segments: recovered.segments,
             active,
+            active_file_len: recovered.active_file_len,
             next_lsn: recovered.next_lsn,
             durable_lsn: recovered.next_lsn - 1,
             tail_state: recovered.tail_state,
@@ -273,7 +280,11 @@ impl Wal {
             return Ok(());
         }
         // The cut must land on durable frames, or a power loss could leave neither log.
+        // The marker records the files' sizes: cut the pre-filled space off first.
         self.sync_if_behind()?;
+        if self.trim_active()? {
+            self.sync_active()?;
+        }
         self.active = None;
         let storage = Arc::clone(&self.storage);
         let result = truncate::write_marker(storage.as_ref(), lsn.0)
@@ -495,6 +506,7 @@ impl Wal {
             return Ok(());
         }
         let (seq, offset) = (self.active_meta().seq, self.active_meta().len);
+        self.prefill_before(offset + self.scratch.len() as u64)?;
         if let Some(tracker) = &mut self.durable {
             let recorded = tracker.before_write(seq);
             self.poison_on_error(recorded)?;
@@ -550,8 +562,50 @@ impl Wal {
         Ok(())
     }
 
-    /// Syncs the active segment, then creates the next one and syncs the directory.
+    /// Pre-fills the active segment (docs/FORMAT.md, "Pre-allocation") when a
+    /// write ending at `write_end` would reach past its file, and pre-allocation is on.
+    /// The pre-fill is recorded in the durable point first, and made durable by the sync
+    /// that follows the write.
+    fn prefill_before(&mut self, write_end: u64) -> Result<(), WalError> {
+        if !self.config.preallocate || self.config.durability != Durability::Always {
+            return Ok(());
+        }
+        let Some(to) = prealloc::target_len(
+            write_end,
+            self.active_file_len,
+            self.config.max_segment_size,
+        ) else {
+            return Ok(());
+        };
+        let seq = self.active_meta().seq;
+        if let Some(tracker) = &mut self.durable {
+            let recorded = tracker.prefilling(seq, to);
+            self.poison_on_error(recorded)?;
+        }
+        let from = self.active_file_len;
+        let filled = prealloc::prefill(self.active_file().as_mut(), from, to);
+        self.poison_on_error(filled)?;
+        self.active_file_len = to;
+        Ok(())
+    }
+
+    /// Cuts the active segment back to its last frame (no sync: the caller syncs), so it
+    /// looks exactly as walogs 0.1.0 writes it. Returns whether there was anything to cut.
+    fn trim_active(&mut self) -> Result<bool, WalError> {
+        let len = self.active_meta().len;
+        let pre_filled = self.active_file_len > len;
+        if pre_filled {
+            let cut = self.active_file().set_len(len);
+            self.poison_on_error(cut)?;
+        }
+        self.active_file_len = len;
+        Ok(pre_filled)
+    }
+
+    /// Cuts the pre-filled space off the active segment, syncs it, then creates the next
+    /// segment and syncs the directory.
     fn seal_and_start_next(&mut self) -> Result<(), WalError> {
+        self.trim_active()?;
         self.sync_active()?;
         let seq = self.active_meta().seq + 1;
         if seq > MAX_SEGMENT_SEQ {
@@ -570,6 +624,7 @@ impl Wal {
         let synced = self.storage.sync_dir();
         self.poison_on_error(synced)?;
         self.active = Some(file);
+        self.active_file_len = 0;
         self.segments.push(seg);
         if let Some(tracker) = &mut self.durable {
             let recorded = tracker.rotated(seq, self.next_lsn);
@@ -597,8 +652,15 @@ impl Drop for Wal {
     /// 0.1.0 ignores the sidecar) adds are never taken for this writer's. Errors are
     /// ignored: a missing clean record only makes the next open rely on less.
     fn drop(&mut self) {
-        if self.poisoned.is_none() && !self.config.read_only {
-            let _ = self.record_durable_point(true);
+        if self.poisoned.is_none() && !self.config.read_only && self.active.is_some() {
+            // Cut the pre-filled space off, so a cleanly closed log is exactly 0.1.0's.
+            let closed = match self.trim_active() {
+                Ok(true) => self.sync_active(),
+                other => other.map(|_| ()),
+            };
+            if closed.is_ok() {
+                let _ = self.record_durable_point(true);
+            }
         }
         // Live iterators share the storage: they keep reading, but not the writer's lock.
         // (A handle replaced by `truncate_after` has no active file and must not release

@@ -10,6 +10,7 @@ mod features;
 mod fuzz;
 mod maintenance;
 mod model;
+mod prealloc;
 mod recovery;
 
 walogs_conformance::conformance! {
@@ -67,6 +68,14 @@ walogs_conformance::conformance! {
     maintenance::damage_in_a_sealed_segment_quarantines_it_and_every_later_segment,
     maintenance::repair_holds_the_write_lock_and_readers_take_none,
     maintenance::the_recovery_report_says_what_the_open_cut,
+    prealloc::the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back,
+    prealloc::a_crash_leaves_a_pre_fill_that_both_versions_open,
+    prealloc::a_crash_mid_append_into_pre_filled_space_keeps_every_acknowledged_entry,
+    prealloc::a_pre_fill_without_a_durable_point_is_a_torn_tail,
+    prealloc::sealed_segments_hold_frames_only,
+    prealloc::truncation_and_checkpoint_work_on_a_pre_filled_log,
+    prealloc::a_0_1_0_log_continues_with_pre_allocation,
+    prealloc::zeroed_acknowledged_frames_are_never_taken_for_the_pre_fill,
 }
 
 walogs_conformance::shared_conformance! {

@@ -126,10 +126,12 @@ fn demo_runs_end_to_end() {
         (tail["state"].as_str(), tail["cut"].as_bool()),
         (Some("torn"), Some(true))
     );
-    assert_eq!(tail["torn_bytes"], 32 * 1024);
+    // The cut removes the torn half of the frame and the active segment's pre-fill after
+    // it, which reached the first 1 MiB boundary (docs/FORMAT.md, "Pre-allocation").
+    let offset = tail["offset"].as_u64().unwrap();
+    assert_eq!(tail["torn_bytes"], (1 << 20) - offset);
     let segment = std::fs::metadata(dir.join("wal-000001.log")).unwrap().len();
     // The cut left the intact frames; the entry appended after recovery follows them.
-    let offset = tail["offset"].as_u64().unwrap();
     assert_eq!(segment, offset + 16 + "after the crash".len() as u64);
     assert_eq!(demo["recovered"].as_array().unwrap().len(), 3);
     assert_eq!(demo["appended_after_recovery"], 4);

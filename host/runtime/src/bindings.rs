@@ -99,6 +99,7 @@ pub(crate) fn config_to_wit(config: &WalConfig) -> wit::Config {
         durability,
         read_only,
         verify_on_open,
+        .. // `preallocate` has no WIT field: the component uses the engine's default.
     } = *config;
     wit::Config {
         // The WIT's 0 means "never rotate". The engine's `Some(0)` gives every frame a

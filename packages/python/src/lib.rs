@@ -81,6 +81,7 @@ impl NativeWal {
             durability: durability(durability_name)?,
             read_only,
             verify_on_open,
+            ..WalConfig::default()
         };
         let wal = py
             .allow_threads(|| Wal::open_with_config(Path::new(path), config))

@@ -5,7 +5,9 @@ use walogs::Durability;
 
 use super::Ctx;
 use super::logs::{self, HEADER, Log, Okay, RawFile, V01};
-use super::measure::{Measured, Role, Row, Subject, Unit, interleave, payload, rows, warm_up};
+use super::measure::{
+    Measured, Role, Row, Subject, Unit, interleave, latency_rows, payload, rows, warm_up,
+};
 
 /// Entries per group-commit batch.
 pub const BATCH: usize = 1000;
@@ -56,24 +58,24 @@ pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
     let mut okay = Okay::open(&dir.join("okaywal"))?;
     let data = payload(len, 7);
     let mut subjects = vec![
-        Subject::new(
+        Subject::timed(
             "raw write+fdatasync, growing file",
             Role::Baseline,
             appends(&mut raw, &data),
         ),
-        Subject::new(
+        Subject::timed(
             "raw write+fdatasync, pre-zeroed file",
             Role::Baseline,
             appends(&mut zeroed, &data),
         ),
-        Subject::new("walogs native", Role::Walogs, appends(&mut native, &data)),
-        Subject::new(
+        Subject::timed("walogs native", Role::Walogs, appends(&mut native, &data)),
+        Subject::timed(
             "walogs component",
             Role::Walogs,
             appends(&mut component, &data),
         ),
-        Subject::new("walogs 0.1.0", Role::Peer, appends(&mut v01, &data)),
-        Subject::new("okaywal 0.3.1", Role::Peer, appends(&mut okay, &data)),
+        Subject::timed("walogs 0.1.0", Role::Peer, appends(&mut v01, &data)),
+        Subject::timed("okaywal 0.3.1", Role::Peer, appends(&mut okay, &data)),
     ];
     warm_up(&mut subjects, WARMUP)?;
     let times = interleave(&mut subjects, ops, ops / DURABLE_SLICE)?;
@@ -86,6 +88,8 @@ pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
     };
     let mut out = rows(&m, &subjects, &times);
     note(&mut out, "okaywal", "one entry of one chunk, committed");
+    out.extend(latency_rows(&workload, &subjects, 0.50, "p50"));
+    out.extend(latency_rows(&workload, &subjects, 0.99, "p99"));
     Ok(out)
 }
 

@@ -6,6 +6,8 @@
 //! round) compares them under the same conditions. Every figure is therefore a ratio
 //! between subjects measured in the same rounds.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -31,7 +33,12 @@ pub struct Subject<'a> {
     pub role: Role,
     /// The work.
     pub step: Box<dyn Step + 'a>,
+    /// Each unit's latency, for subjects made with [`Subject::timed`].
+    latencies: Option<Latencies>,
 }
+
+/// Per-unit latencies recorded by a [`Subject::timed`] step.
+type Latencies = Rc<RefCell<Vec<Duration>>>;
 
 impl<'a> Subject<'a> {
     /// A subject named `name`.
@@ -40,7 +47,38 @@ impl<'a> Subject<'a> {
             name: name.into(),
             role,
             step: Box::new(step),
+            latencies: None,
         }
+    }
+
+    /// A subject whose units are timed one by one, so its rows carry p50 and p99 latency
+    /// (the clock read per unit costs tens of nanoseconds, far below a durable append).
+    pub fn timed(name: impl Into<String>, role: Role, mut step: impl Step + 'a) -> Self {
+        let latencies = Latencies::default();
+        let into = Rc::clone(&latencies);
+        let each = move |n: u64| -> Result<()> {
+            for _ in 0..n {
+                let start = Instant::now();
+                step.run(1)?;
+                into.borrow_mut().push(start.elapsed());
+            }
+            Ok(())
+        };
+        Self {
+            latencies: Some(latencies),
+            ..Self::new(name, role, each)
+        }
+    }
+
+    /// The `q` quantile (0.5: the median) of the recorded unit latencies.
+    fn quantile(&self, q: f64) -> Option<Duration> {
+        let mut all = self.latencies.as_ref()?.borrow().clone();
+        if all.is_empty() {
+            return None;
+        }
+        all.sort_unstable();
+        let i = ((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1;
+        Some(all[i])
     }
 }
 
@@ -158,7 +196,11 @@ pub fn interleave(
 
 /// Runs every subject for `n` units, untimed: files created, caches and allocators warm.
 pub fn warm_up(subjects: &mut [Subject<'_>], n: u64) -> Result<()> {
-    subjects.iter_mut().try_for_each(|s| s.step.run(n))
+    subjects.iter_mut().try_for_each(|s| s.step.run(n))?;
+    for latencies in subjects.iter().filter_map(|s| s.latencies.as_ref()) {
+        latencies.borrow_mut().clear();
+    }
+    Ok(())
 }
 
 /// The median of `times`.
@@ -232,4 +274,34 @@ pub fn payload(len: usize, i: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// Rows of the latency quantile `q` of one unit (e.g. 0.99: p99) for every
+/// [`Subject::timed`] subject, as the workload `"{workload}, {label} latency"` in µs per
+/// unit; the first such subject is the baseline of `relative`.
+pub fn latency_rows(workload: &str, subjects: &[Subject<'_>], q: f64, label: &str) -> Vec<Row> {
+    let workload = format!("{workload}, {label} latency");
+    let mut out: Vec<Row> = subjects
+        .iter()
+        .filter_map(|s| {
+            let latency = s.quantile(q)?;
+            let ops = s.latencies.as_ref().map_or(0, |l| l.borrow().len() as u64);
+            let us = latency.as_secs_f64() * 1e6;
+            Some(Row {
+                workload: workload.clone(),
+                subject: s.name.clone(),
+                role: s.role,
+                ops: 1,
+                rounds: 1,
+                bytes: 0,
+                seconds: (us / 1e6).max(1e-12),
+                value: us,
+                unit: Unit::MicrosPerOp,
+                relative: None,
+                note: Some(format!("{label} of {ops}")),
+            })
+        })
+        .collect();
+    set_relative(&mut out);
+    out
 }

@@ -102,13 +102,40 @@ pub fn targets(rows: &[Row]) -> Vec<Target> {
             0.95,
             "×",
         ));
+        let prezeroed = "raw write+fdatasync, pre-zeroed file";
+        out.push(Target::new(
+            format!("{w}: native / pre-zeroed raw write+fdatasync loop"),
+            ratio(rows, &w, native, prezeroed),
+            Bound::AtLeast,
+            0.95,
+            "×",
+        ));
+        out.push(Target::new(
+            format!("{w}: native / okaywal"),
+            ratio(rows, &w, native, "okaywal 0.3.1"),
+            Bound::AtLeast,
+            1.0,
+            "×",
+        ));
         out.push(Target::new(
             format!("{w}: component / native"),
             ratio(rows, &w, component, native),
             Bound::AtLeast,
-            0.9,
+            0.95,
             "×",
         ));
+        // Latency rows are in µs (lower is better): a / b is how much slower a is.
+        let p99 = format!("{w}, p99 latency");
+        let p99_of = |subject| find(rows, &p99, subject).map(|r| r.value);
+        for subject in [native, component] {
+            out.push(Target::new(
+                format!("{w}: p99 latency, {subject} / pre-zeroed raw loop"),
+                p99_of(subject).zip(p99_of(prezeroed)).map(|(a, b)| a / b),
+                Bound::AtMost,
+                1.5,
+                "×",
+            ));
+        }
     }
     out.push(Target::new(
         "group commit: native / raw sequential write + one fsync".into(),
