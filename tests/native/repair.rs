@@ -1,95 +1,23 @@
 //! `Wal::repair`: cut at the damage, every removed byte kept in a quarantine file, crash-safe.
 //! The bodies that run on both backends (a bit flip, the out-of-order shapes, a damaged
 //! sealed segment, the lock) are in the conformance suite (`tests/conformance/maintenance.rs`);
-//! these need the native storage layer or native-only API.
+//! these need the native storage layer or native-only API, and share the suite's reference
+//! helpers (`tests/src/disk.rs`).
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use walogs::storage::{OpenMode, StdStorage, Storage, StorageFile};
 use walogs::{Lsn, RepairOptions, Wal, WalConfig, WalError};
-
-fn segment(dir: &Path, seq: u32) -> PathBuf {
-    dir.join(format!("wal-{seq:06}.log"))
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().into_string().unwrap(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .filter(|(n, _)| n != "LOCK")
-        .collect();
-    out.sort();
-    out
-}
-
-/// The whole records of every quarantine file in `dir`: (segment name, offset, bytes). A
-/// repair stopped while writing one leaves a partial record, which is skipped.
-fn quarantined(dir: &Path) -> Vec<(String, u64, Vec<u8>)> {
-    let mut out = Vec::new();
-    for (name, bytes) in files(dir) {
-        if !name.starts_with("quarantine-") {
-            continue;
-        }
-        let mut at = 0;
-        while at + 6 <= bytes.len() {
-            assert_eq!(&bytes[at..at + 4], b"WQR1");
-            let n = u16::from_le_bytes(bytes[at + 4..at + 6].try_into().unwrap()) as usize;
-            if at + 6 + n + 16 > bytes.len() {
-                break;
-            }
-            let seg = String::from_utf8(bytes[at + 6..at + 6 + n].to_vec()).unwrap();
-            at += 6 + n;
-            let offset = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-            let len = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
-            at += 16;
-            if at + len > bytes.len() {
-                break;
-            }
-            out.push((seg, offset, bytes[at..at + len].to_vec()));
-            at += len;
-        }
-    }
-    out
-}
+use walogs_conformance::disk::{assert_no_byte_lost, segment, snapshot};
 
 fn assert_corrupt(dir: &Path) {
     match Wal::open(dir) {
         Err(WalError::Corrupt { .. }) => {}
         other => panic!("expected Corrupt, got {:?}", other.map(|w| w.next_lsn())),
-    }
-}
-
-/// Checks that every byte of `before` is in `dir` now: in a segment at its place, or in a
-/// quarantine record.
-fn assert_no_byte_lost(dir: &Path, before: &[(String, Vec<u8>)]) {
-    let now = files(dir);
-    let quarantine = quarantined(dir);
-    for (name, bytes) in before.iter().filter(|(n, _)| n.starts_with("wal-")) {
-        let kept = now
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(&[][..], |(_, b)| &b[..]);
-        assert_eq!(&bytes[..kept.len()], kept, "{name}: kept bytes unchanged");
-        if kept.len() < bytes.len() {
-            let from = kept.len() as u64;
-            let found = quarantine.iter().any(|(seg, offset, q)| {
-                seg == name && *offset <= from && bytes[*offset as usize..] == q[..]
-            });
-            assert!(
-                found,
-                "{name}: bytes from {from} on are in a quarantine file"
-            );
-        }
     }
 }
 
@@ -115,7 +43,7 @@ fn a_gap_in_the_segment_numbers_is_repaired_by_quarantining_what_follows_it() {
     drop(wal);
     fs::remove_file(segment(dir.path(), 2)).unwrap();
     assert_corrupt(dir.path());
-    let before = files(dir.path());
+    let before = snapshot(dir.path());
     let report = Wal::repair(dir.path()).unwrap();
     assert_eq!(report.damage.as_ref().unwrap().segment, 3);
     assert_eq!(report.kept_up_to, Some(Lsn(2)));
@@ -133,7 +61,7 @@ fn a_damaged_log_can_still_be_read_up_to_the_damage() {
     let mut bytes = fs::read(&seg).unwrap();
     bytes[3 * 116 + 20] ^= 1;
     fs::write(&seg, &bytes).unwrap();
-    let before = files(dir.path());
+    let before = snapshot(dir.path());
     let read: Vec<_> = Wal::read_up_to_damage(dir.path()).unwrap().collect();
     assert_eq!(read.len(), 4);
     for (i, entry) in read[..3].iter().enumerate() {
@@ -151,7 +79,7 @@ fn a_damaged_log_can_still_be_read_up_to_the_damage() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    assert_eq!(files(dir.path()), before);
+    assert_eq!(snapshot(dir.path()), before);
 }
 
 /// A storage whose mutating calls (write, set_len, remove, rename, sync) fail from the
@@ -245,7 +173,7 @@ fn a_repair_stopped_at_any_step_leaves_the_damaged_or_the_repaired_log() {
     let mut bytes = fs::read(&seg).unwrap();
     bytes[10] ^= 0xFF;
     fs::write(&seg, &bytes).unwrap();
-    let original = files(base.path());
+    let original = snapshot(base.path());
     let mut completed = false;
     for steps in 0.. {
         let dir = tempfile::tempdir().unwrap();
