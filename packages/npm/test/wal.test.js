@@ -129,10 +129,13 @@ test('a torn tail is cut off on reopen and appends continue', () => {
 
 test('a frame cut short loses only that frame', () => {
   const dir = freshDir();
-  const wal = open(dir);
-  wal.append('kept');
+  const first = open(dir);
+  first.append('kept');
+  first.close();
+  // Measured on a closed log: an open one's active segment is pre-filled past its frames.
   const segment = join(dir, segmentFiles(dir).at(-1));
   const frameStart = statSync(segment).size;
+  const wal = open(dir);
   wal.append('cut short by the crash');
   wal.close();
   truncateSync(segment, statSync(segment).size - 5);

@@ -111,7 +111,9 @@ def test_torn_tail_is_cut_off_on_reopen(tmp_path, sandbox):
 def test_frame_cut_short_loses_only_that_frame(tmp_path, sandbox):
     with walogs.open(tmp_path, sandbox=sandbox) as wal:
         wal.append(b"kept")
-        frame_start = segment_files(tmp_path)[-1].stat().st_size
+    # Measured on a closed log: an open one's active segment is pre-filled past its frames.
+    frame_start = segment_files(tmp_path)[-1].stat().st_size
+    with walogs.open(tmp_path, sandbox=sandbox) as wal:
         wal.append(b"cut short by the crash")
     segment = segment_files(tmp_path)[-1]
     with segment.open("r+b") as f:
