@@ -45,8 +45,11 @@ fn main() -> Result<()> {
 
     // A store and an instance per open log; the guest sees only the log directory, at /wal.
     std::fs::create_dir_all(&dir)?;
+    // Synchronous calls may do their file I/O on this thread: without it wasmtime-wasi hands
+    // every write and fdatasync to a thread of its blocking pool and waits for it.
     let wasi = WasiCtxBuilder::new()
         .preopened_dir(&dir, "/wal", FsPerms::ReadWrite)?
+        .allow_blocking_current_thread(true)
         .build();
     let table = ResourceTable::new();
     let mut store = Store::new(&engine, Host { wasi, table });
