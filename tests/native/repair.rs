@@ -2,7 +2,7 @@
 //! The bodies that run on both backends (a bit flip, the out-of-order shapes, a damaged
 //! sealed segment, the lock) are in the conformance suite (`tests/conformance/maintenance.rs`);
 //! these need the native storage layer or native-only API, and share the suite's reference
-//! helpers (`tests/src/disk.rs`).
+//! checks (`tests/src/disk.rs`).
 
 use std::fs;
 use std::io;
