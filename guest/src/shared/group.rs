@@ -194,14 +194,10 @@ impl<W: LogWriter> Committer<'_, W> {
         {
             self.queue.arrived.notify_one();
         }
-        if !state.leading {
-            // The queue was left without a leader (its last one was failed by a poison).
-            state.leading = true;
-            let group = self.gather(state, 0, 0);
-            let _ = self.run_group(&[], group);
-        } else {
-            drop(state);
-        }
+        // A queue is never left without a leader: a finished one hands the lead to the
+        // first producer queued (`pass_lead`).
+        debug_assert!(state.leading, "producers queued without a leader");
+        drop(state);
         loop {
             match slot.listen() {
                 Word::Done(result) => return result,
