@@ -18,27 +18,42 @@ use std::io;
 
 use crate::storage::{StorageFile, read_full_at};
 
-/// Bytes pre-filled at a time: one extension per this many bytes of frames. Large enough
-/// that at 4 KiB appends fewer than 1 in 200 pays for one, small enough that the one
-/// that does writes about a millisecond's worth of pre-fill.
-pub(crate) const CHUNK: u64 = 1 << 20;
+/// The pre-fill is written in multiples of this many bytes, and never less than it.
+pub(crate) const GRAIN: u64 = 64 << 10;
 
-/// The file length to pre-fill the active segment to before a write ending at
-/// `write_end`, when the file (`file_len` bytes now) does not reach that far; `None`
-/// when the write fits or pre-filling would not help it (a frame past the segment size
-/// limit, which gets the segment to itself).
+/// The most bytes pre-filled ahead of a write.
+pub(crate) const MAX_AHEAD: u64 = 1 << 20;
+
+/// Writes of the current size one pre-fill should make room for.
+const WRITES_PER_FILL: u64 = 256;
+
+/// The file length to pre-fill the active segment to before a write of `write_len`
+/// bytes ending at `write_end`, when the file (`file_len` bytes now) does not reach that
+/// far; `None` when the write fits or pre-filling would not help it (a frame past the
+/// segment size limit, which gets the segment to itself).
 ///
-/// The new length is the next multiple of [`CHUNK`] after `write_end`, but never past
-/// `max_segment_size`: no byte is pre-filled that a frame could not use.
+/// The fill reaches [`WRITES_PER_FILL`] writes of this size past `write_end` (at least
+/// [`GRAIN`], at most [`MAX_AHEAD`]), rounded up to a multiple of [`GRAIN`], and never
+/// past `max_segment_size`: no byte is pre-filled that a frame could not use. Small
+/// appends get a small fill because an fdatasync costs more the longer the file is, even
+/// where nothing changed (docs/BENCHMARKS.md, "Pre-allocation"): the file is kept little
+/// longer than its frames, while one append in hundreds pays for a fill.
 pub(crate) fn target_len(
     write_end: u64,
+    write_len: u64,
     file_len: u64,
     max_segment_size: Option<u64>,
 ) -> Option<u64> {
     if write_end <= file_len {
         return None;
     }
-    let aligned = (write_end / CHUNK + 1).saturating_mul(CHUNK);
+    let ahead = write_len
+        .saturating_mul(WRITES_PER_FILL)
+        .clamp(GRAIN, MAX_AHEAD);
+    let aligned = write_end
+        .saturating_add(ahead)
+        .div_ceil(GRAIN)
+        .saturating_mul(GRAIN);
     let target = max_segment_size.map_or(aligned, |max| aligned.min(max));
     (target >= write_end).then_some(target)
 }
@@ -60,7 +75,7 @@ pub(crate) fn prefill(file: &mut dyn StorageFile, from: u64, to: u64) -> io::Res
 /// Whether `from..to` of `file` holds exactly the pre-fill (a file ending before `to` is
 /// read up to its end).
 pub(crate) fn is_prefill(file: &dyn StorageFile, from: u64, to: u64) -> io::Result<bool> {
-    let mut buf = vec![0u8; CHUNK.min(to.saturating_sub(from)) as usize];
+    let mut buf = vec![0u8; MAX_AHEAD.min(to.saturating_sub(from)) as usize];
     let mut at = from;
     while at < to {
         let want = buf.len().min((to - at) as usize);
@@ -124,31 +139,36 @@ mod tests {
 
     #[test]
     fn the_switch_turns_pre_filling_on_and_off() {
-        assert_eq!(file_len_after_appends(true), CHUNK);
+        assert_eq!(file_len_after_appends(true), 2 * GRAIN);
         assert_eq!(file_len_after_appends(false), 3 * 116);
     }
 
     #[test]
     fn a_write_that_fits_needs_no_pre_fill() {
-        assert_eq!(target_len(100, 100, None), None);
-        assert_eq!(target_len(50, CHUNK, Some(64 << 20)), None);
+        assert_eq!(target_len(100, 100, 100, None), None);
+        assert_eq!(target_len(50, 50, GRAIN, Some(64 << 20)), None);
     }
 
     #[test]
-    fn pre_fill_reaches_the_next_chunk_boundary_past_the_write() {
-        assert_eq!(target_len(116, 0, None), Some(CHUNK));
-        assert_eq!(target_len(CHUNK, CHUNK - 1, None), Some(2 * CHUNK));
-        assert_eq!(
-            target_len(CHUNK + 1, CHUNK, Some(64 << 20)),
-            Some(2 * CHUNK)
-        );
+    fn small_writes_get_at_least_one_grain_of_pre_fill_ahead() {
+        assert_eq!(target_len(116, 116, 0, None), Some(2 * GRAIN));
+        assert_eq!(target_len(GRAIN, 116, GRAIN - 1, None), Some(2 * GRAIN));
+        assert_eq!(target_len(GRAIN + 1, 116, GRAIN, None), Some(3 * GRAIN));
+    }
+
+    #[test]
+    fn the_pre_fill_grows_with_the_write_up_to_its_limit() {
+        // 256 writes of 1,016 bytes: 254 KiB ahead, rounded up to whole grains.
+        assert_eq!(target_len(1016, 1016, 0, None), Some(4 * GRAIN));
+        assert_eq!(target_len(4112, 4112, 0, None), Some(MAX_AHEAD + GRAIN));
+        assert_eq!(target_len(4 << 20, 4 << 20, 0, None), Some(5 << 20));
     }
 
     #[test]
     fn pre_fill_stops_at_the_segment_size_limit() {
-        assert_eq!(target_len(116, 0, Some(300)), Some(300));
-        assert_eq!(target_len(300, 200, Some(300)), Some(300));
+        assert_eq!(target_len(116, 116, 0, Some(300)), Some(300));
+        assert_eq!(target_len(300, 116, 200, Some(300)), Some(300));
         // A frame larger than the limit has the segment to itself: nothing to pre-fill.
-        assert_eq!(target_len(500, 0, Some(300)), None);
+        assert_eq!(target_len(500, 500, 0, Some(300)), None);
     }
 }

@@ -373,7 +373,7 @@ impl Wal {
             return Ok(());
         }
         let (seq, offset) = (self.active_meta().seq, self.active_meta().len);
-        self.prefill_before(offset + self.scratch.len() as u64)?;
+        self.prefill_before(offset, self.scratch.len() as u64)?;
         if let Some(tracker) = &mut self.durable {
             let recorded = tracker.before_write(seq);
             self.poison_on_error(recorded)?;
@@ -429,16 +429,17 @@ impl Wal {
         Ok(())
     }
 
-    /// Pre-fills the active segment (docs/FORMAT.md, "Pre-allocation") when a
-    /// write ending at `write_end` would reach past its file, and pre-allocation is on.
+    /// Pre-fills the active segment (docs/FORMAT.md, "Pre-allocation") when a write of
+    /// `write_len` bytes at `offset` would reach past its file, and pre-allocation is on.
     /// The pre-fill is recorded in the durable point first, and made durable by the sync
     /// that follows the write.
-    fn prefill_before(&mut self, write_end: u64) -> Result<(), WalError> {
+    fn prefill_before(&mut self, offset: u64, write_len: u64) -> Result<(), WalError> {
         if !self.config.preallocate || self.config.durability != Durability::Always {
             return Ok(());
         }
         let Some(to) = prealloc::target_len(
-            write_end,
+            offset + write_len,
+            write_len,
             self.active_file_len,
             self.config.max_segment_size,
         ) else {
