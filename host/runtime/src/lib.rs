@@ -28,6 +28,7 @@
 
 mod bindings;
 mod cache;
+mod direct;
 mod error;
 #[cfg(feature = "interpose")]
 pub mod interpose;

@@ -98,6 +98,7 @@ impl Runtime {
             cache::load(&engine, bytes, options.cache_dir.as_deref()).map_err(HostError::setup)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(HostError::setup)?;
+        crate::direct::add_to_linker(&mut linker).map_err(HostError::setup)?;
         #[cfg(feature = "interpose")]
         crate::interpose::add_to_linker(&mut linker).map_err(HostError::setup)?;
         let pre = linker

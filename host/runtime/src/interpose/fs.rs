@@ -43,10 +43,7 @@ fn sync_call<T: Interposed>(
     let r = match data.faults().on_sync(data_only) {
         SyncAction::Fail => Err(ErrorCode::Io),
         SyncAction::Elide => Ok(()),
-        SyncAction::Real if data_only => {
-            let r = HostDescriptor::sync_data(&mut data.filesystem(), fd);
-            fs_result(data, r)?
-        }
+        SyncAction::Real if data_only => crate::direct::sync_data(data, fd)?,
         SyncAction::Real => {
             let r = HostDescriptor::sync(&mut data.filesystem(), fd);
             fs_result(data, r)?
@@ -78,24 +75,21 @@ fn write_call<T: Interposed>(
             crash = Some(c);
         }
     }
-    let recording = data.faults().observer().is_some();
-    let copy = if recording { buf.clone() } else { Vec::new() };
     let r = if buf.is_empty() {
         Ok(0)
     } else {
-        HostDescriptor::write(&mut data.filesystem(), fd, buf, offset)
+        crate::direct::write(data, fd, &buf, offset)?
     };
     if let Some(crash) = crash {
         // The torn prefix went out; its own failure does not matter, the guest stops.
         if r.is_ok() {
-            data.faults().record_write(file, Some(offset), &copy);
+            data.faults().record_write(file, Some(offset), &buf);
         }
         return Err(crash.into());
     }
-    let r = fs_result(data, r)?;
     if let Ok(n) = r {
-        let n = usize::try_from(n).unwrap_or(usize::MAX).min(copy.len());
-        data.faults().record_write(file, Some(offset), &copy[..n]);
+        let n = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
+        data.faults().record_write(file, Some(offset), &buf[..n]);
     }
     Ok((r,))
 }

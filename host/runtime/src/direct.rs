@@ -1,0 +1,168 @@
+//! The two WASI calls of a durable append, `descriptor.write` and `descriptor.sync-data`,
+//! served without wasmtime-wasi's async-to-sync shim.
+//!
+//! wasmtime-wasi's synchronous bindings run every filesystem call as a future on its own
+//! Tokio runtime (`block_on`, after a `yield_now`), even when the store allows blocking on
+//! the calling thread, as this host's does. For a write into a file and its fdatasync that
+//! is pure overhead: these functions look the descriptor up in the store's resource table,
+//! apply the same checks as wasmtime-wasi (a file, not a directory; the preopen's write
+//! permission) and make the system call directly. Every other call, and `sync-data` on a
+//! directory, goes to wasmtime-wasi unchanged.
+
+use std::os::unix::fs::FileExt;
+
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::WasiView;
+use wasmtime_wasi::filesystem::{Descriptor as FsDescriptor, WasiFilesystemView};
+use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
+    self as fs, Descriptor, ErrorCode, HostDescriptor,
+};
+
+/// The version of `wasi:filesystem` the host serves (what the linker's names carry).
+const FS_TYPES: &str = "wasi:filesystem/types@0.2.12";
+
+/// The WIT error code of a failed system call, as wasmtime-wasi maps it.
+fn error_code(e: std::io::Error) -> ErrorCode {
+    wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode::from(e).into()
+}
+
+/// `descriptor.write`: one positional write into a file the guest may write.
+pub(crate) fn write<T: WasiView>(
+    data: &mut T,
+    fd: Resource<Descriptor>,
+    buf: &[u8],
+    offset: u64,
+) -> wasmtime::Result<Result<u64, ErrorCode>> {
+    let view = data.ctx();
+    let file = match view.table.get(&fd)? {
+        FsDescriptor::File(file) => file,
+        FsDescriptor::Dir(_) => return Ok(Err(ErrorCode::BadDescriptor)),
+    };
+    if file.perms.write_not_permitted() {
+        return Ok(Err(ErrorCode::NotPermitted));
+    }
+    let written = file.file.write_at(buf, offset);
+    Ok(written.map(|n| n as u64).map_err(error_code))
+}
+
+/// `descriptor.sync-data`: fdatasync of a file; a directory's goes to wasmtime-wasi.
+pub(crate) fn sync_data<T: WasiView>(
+    data: &mut T,
+    fd: Resource<Descriptor>,
+) -> wasmtime::Result<Result<(), ErrorCode>> {
+    if let FsDescriptor::File(file) = data.ctx().table.get(&fd)? {
+        return Ok(file.file.sync_data().map_err(error_code));
+    }
+    match HostDescriptor::sync_data(&mut data.filesystem(), fd) {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => Ok(Err(fs::Host::convert_error_code(
+            &mut data.filesystem(),
+            e,
+        )?)),
+    }
+}
+
+/// Shadows wasmtime-wasi's `descriptor.write` and `descriptor.sync-data` in `linker`,
+/// which must already hold them (`wasmtime_wasi::p2::add_to_linker_sync`).
+pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut inst = linker.instance(FS_TYPES)?;
+    inst.func_wrap(
+        "[method]descriptor.write",
+        |mut s: StoreContextMut<'_, T>, (fd, buf, offset): (Resource<Descriptor>, Vec<u8>, u64)| {
+            Ok((write(s.data_mut(), fd, &buf, offset)?,))
+        },
+    )?;
+    inst.func_wrap(
+        "[method]descriptor.sync-data",
+        |mut s: StoreContextMut<'_, T>, (fd,): (Resource<Descriptor>,)| {
+            Ok((sync_data(s.data_mut(), fd)?,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::{File, OpenOptions};
+
+    use wasmtime::component::Resource;
+    use wasmtime_wasi::filesystem::{Descriptor, Dir, File as FsFile};
+    use wasmtime_wasi::{FsPerms, OpenMode, WasiCtxBuilder, WasiView};
+
+    use super::{ErrorCode, sync_data, write};
+    use crate::state::HostState;
+
+    fn state() -> HostState {
+        HostState::new(WasiCtxBuilder::new().build(), 1 << 20)
+    }
+
+    fn push_file(state: &mut HostState, file: File, perms: FsPerms) -> Resource<Descriptor> {
+        let file = FsFile::new(file, perms, OpenMode::READ | OpenMode::WRITE, true);
+        state.ctx().table.push(Descriptor::File(file)).unwrap()
+    }
+
+    #[test]
+    fn a_write_lands_at_its_offset_and_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seg");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut s = state();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let fd = push_file(&mut s, file, FsPerms::ReadWrite);
+        let same = Resource::new_borrow(fd.rep());
+        assert_eq!(write(&mut s, fd, b"ab", 4).unwrap(), Ok(2));
+        assert_eq!(sync_data(&mut s, same).unwrap(), Ok(()));
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123ab6789");
+    }
+
+    #[test]
+    fn a_full_device_answers_insufficient_space() {
+        let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let mut s = state();
+        let fd = push_file(&mut s, full, FsPerms::ReadWrite);
+        let r = write(&mut s, fd, &[7; 116], 0).unwrap();
+        assert_eq!(r, Err(ErrorCode::InsufficientSpace));
+    }
+
+    #[test]
+    fn a_read_only_preopen_refuses_the_write_and_leaves_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seg");
+        std::fs::write(&path, b"kept").unwrap();
+        let mut s = state();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let fd = push_file(&mut s, file, FsPerms::ReadOnly);
+        let r = write(&mut s, fd, b"lost", 0).unwrap();
+        assert_eq!(r, Err(ErrorCode::NotPermitted));
+        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
+    }
+
+    #[test]
+    fn a_directory_cannot_be_written_but_can_be_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = state();
+        let handle = File::open(dir.path()).unwrap();
+        let d = Dir::new(
+            handle,
+            FsPerms::ReadWrite,
+            OpenMode::READ | OpenMode::WRITE,
+            true,
+        );
+        let fd = s.ctx().table.push(Descriptor::Dir(d)).unwrap();
+        let same = Resource::new_borrow(fd.rep());
+        let r = write(&mut s, fd, b"x", 0).unwrap();
+        assert_eq!(r, Err(ErrorCode::BadDescriptor));
+        assert_eq!(sync_data(&mut s, same).unwrap(), Ok(()));
+    }
+}
