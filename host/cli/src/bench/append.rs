@@ -93,6 +93,48 @@ pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
     Ok(out)
 }
 
+/// Lengths of the pre-zeroed files in [`file_length`] besides the one the appends need.
+const FILE_LENGTHS: [(u64, &str); 3] = [
+    (1 << 20, "1 MiB"),
+    (16 << 20, "16 MiB"),
+    (64 << 20, "64 MiB (the default segment size limit)"),
+];
+
+/// Durable appends of [`SMALL`] bytes into pre-zeroed files of different lengths, each
+/// append overwriting space the file already has, at the same offsets in every file: the
+/// physical limit of an fdatasync depends on how long the file is, not only on what the
+/// append changed (why walogs keeps its pre-fill short: docs/BENCHMARKS.md).
+pub fn file_length(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
+    let dir = ctx.fresh("file-length")?;
+    let ops = ctx.sizes.durable_ops;
+    let needed = (ops + WARMUP + 16) * (HEADER + SMALL) as u64;
+    let mut files = vec![(
+        RawFile::create_prezeroed(&dir.join("needed"), needed, true)?,
+        format!("pre-zeroed, {} KiB (what the appends need)", needed >> 10),
+    )];
+    for (len, name) in FILE_LENGTHS {
+        let file = RawFile::create_prezeroed(&dir.join(format!("len-{len}")), len, true)?;
+        files.push((file, format!("pre-zeroed, {name}")));
+    }
+    let data = payload(SMALL, 5);
+    let mut subjects: Vec<Subject<'_>> = files
+        .iter_mut()
+        .map(|(file, name)| Subject::timed(name.clone(), Role::Baseline, appends(file, &data)))
+        .collect();
+    warm_up(&mut subjects, WARMUP)?;
+    let times = interleave(&mut subjects, ops, ops / DURABLE_SLICE)?;
+    let workload = format!("fdatasync by file length, {} appends", size_name(SMALL));
+    let m = Measured {
+        workload: &workload,
+        unit: Unit::MicrosPerOp,
+        ops,
+        bytes: 0,
+    };
+    let mut out = rows(&m, &subjects, &times);
+    out.extend(latency_rows(&workload, &subjects, 0.50, "p50"));
+    Ok(out)
+}
+
 /// Group commit: batches of [`BATCH`] entries of [`SMALL`] bytes, each batch one write
 /// and one fdatasync. The baseline writes the same bytes sequentially and fsyncs once
 /// per round.

@@ -200,6 +200,7 @@ fn workloads(ctx: &Ctx<'_>, options: &Options) -> Result<Vec<measure::Row>> {
             "durable append 4 KiB",
             Box::new(|c| append::durable(c, 4096)),
         ),
+        ("fdatasync by file length", Box::new(append::file_length)),
         ("group commit", Box::new(append::group)),
         ("non-durable append", Box::new(append::nondurable)),
         ("iteration", Box::new(read::iteration)),
