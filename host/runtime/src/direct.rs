@@ -6,13 +6,16 @@
 //! the calling thread, as this host's does. For a write into a file and its fdatasync that
 //! is pure overhead: these functions look the descriptor up in the store's resource table,
 //! apply the same checks as wasmtime-wasi (a file, not a directory; the preopen's write
-//! permission) and make the system call directly. Every other call, and `sync-data` on a
+//! permission) and make the system call directly, a write straight from the guest's
+//! memory. Every other call, and `sync-data` on a
 //! directory, goes to wasmtime-wasi unchanged.
 
+use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource};
+use wasmtime::component::{Linker, Resource, WasmList};
 use wasmtime_wasi::WasiView;
 use wasmtime_wasi::filesystem::{Descriptor as FsDescriptor, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
@@ -27,23 +30,25 @@ fn error_code(e: std::io::Error) -> ErrorCode {
     wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode::from(e).into()
 }
 
-/// `descriptor.write`: one positional write into a file the guest may write.
-pub(crate) fn write<T: WasiView>(
+/// The file behind `fd` when the guest may write it (wasmtime-wasi's checks and codes).
+pub(crate) fn writable<T: WasiView>(
     data: &mut T,
-    fd: Resource<Descriptor>,
-    buf: &[u8],
-    offset: u64,
-) -> wasmtime::Result<Result<u64, ErrorCode>> {
-    let view = data.ctx();
-    let file = match view.table.get(&fd)? {
-        FsDescriptor::File(file) => file,
-        FsDescriptor::Dir(_) => return Ok(Err(ErrorCode::BadDescriptor)),
-    };
-    if file.perms.write_not_permitted() {
-        return Ok(Err(ErrorCode::NotPermitted));
-    }
-    let written = file.file.write_at(buf, offset);
-    Ok(written.map(|n| n as u64).map_err(error_code))
+    fd: &Resource<Descriptor>,
+) -> wasmtime::Result<Result<Arc<File>, ErrorCode>> {
+    Ok(match data.ctx().table.get(fd)? {
+        FsDescriptor::File(file) if file.perms.write_not_permitted() => {
+            Err(ErrorCode::NotPermitted)
+        }
+        FsDescriptor::File(file) => Ok(Arc::clone(&file.file)),
+        FsDescriptor::Dir(_) => Err(ErrorCode::BadDescriptor),
+    })
+}
+
+/// One positional write: the bytes written, or the error's WIT code.
+pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> Result<u64, ErrorCode> {
+    file.write_at(buf, offset)
+        .map(|n| n as u64)
+        .map_err(error_code)
 }
 
 /// `descriptor.sync-data`: fdatasync of a file; a directory's goes to wasmtime-wasi.
@@ -70,8 +75,14 @@ pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wa
     let mut inst = linker.instance(FS_TYPES)?;
     inst.func_wrap(
         "[method]descriptor.write",
-        |mut s: StoreContextMut<'_, T>, (fd, buf, offset): (Resource<Descriptor>, Vec<u8>, u64)| {
-            Ok((write(s.data_mut(), fd, &buf, offset)?,))
+        // The bytes are written from the guest's memory, not copied out of it first.
+        |mut s: StoreContextMut<'_, T>,
+         (fd, buf, offset): (Resource<Descriptor>, WasmList<u8>, u64)| {
+            let file = match writable(s.data_mut(), &fd)? {
+                Ok(file) => file,
+                Err(code) => return Ok((Err(code),)),
+            };
+            Ok((write_at(&file, buf.as_le_slice(&s), offset),))
         },
     )?;
     inst.func_wrap(
@@ -92,8 +103,18 @@ mod tests {
     use wasmtime_wasi::filesystem::{Descriptor, Dir, File as FsFile};
     use wasmtime_wasi::{FsPerms, OpenMode, WasiCtxBuilder, WasiView};
 
-    use super::{ErrorCode, sync_data, write};
+    use super::{ErrorCode, sync_data, writable, write_at};
     use crate::state::HostState;
+
+    /// What the linked `descriptor.write` does, with the bytes from the host.
+    fn write(
+        s: &mut HostState,
+        fd: Resource<Descriptor>,
+        buf: &[u8],
+        offset: u64,
+    ) -> wasmtime::Result<Result<u64, ErrorCode>> {
+        Ok(writable(s, &fd)?.and_then(|f| write_at(&f, buf, offset)))
+    }
 
     fn state() -> HostState {
         HostState::new(WasiCtxBuilder::new().build(), 1 << 20)

@@ -2,13 +2,15 @@
 //! unlinks, renames and directory changes.
 
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceType};
+use wasmtime::component::{Linker, Resource, ResourceType, WasmList};
 use wasmtime_wasi::filesystem::WasiFilesystemView;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
     self as fs, Descriptor, DescriptorFlags, DescriptorType, ErrorCode, HostDescriptor, OpenFlags,
     PathFlags,
 };
 use wasmtime_wasi::p2::bindings::sync::io::streams::OutputStream;
+
+use crate::direct;
 
 use super::{Interposed, StreamTarget, SyncAction, WriteAction, WriteFaultKind};
 
@@ -43,7 +45,7 @@ fn sync_call<T: Interposed>(
     let r = match data.faults().on_sync(data_only) {
         SyncAction::Fail => Err(ErrorCode::Io),
         SyncAction::Elide => Ok(()),
-        SyncAction::Real if data_only => crate::direct::sync_data(data, fd)?,
+        SyncAction::Real if data_only => direct::sync_data(data, fd)?,
         SyncAction::Real => {
             let r = HostDescriptor::sync(&mut data.filesystem(), fd);
             fs_result(data, r)?
@@ -58,38 +60,53 @@ fn sync_call<T: Interposed>(
 /// `descriptor.write`: count, maybe fail, shorten or tear, record what reached the file.
 fn write_call<T: Interposed>(
     mut store: StoreContextMut<'_, T>,
-    (fd, mut buf, offset): (Resource<Descriptor>, Vec<u8>, u64),
+    (fd, buf, offset): (Resource<Descriptor>, WasmList<u8>, u64),
 ) -> wasmtime::Result<(Result<u64, ErrorCode>,)> {
     let data = store.data_mut();
     let file = data.faults().file_of(fd.rep());
     let mut crash = None;
-    match data.faults().on_write(buf.len()) {
-        WriteAction::Whole => {}
-        WriteAction::Short(keep) => buf.truncate(keep),
+    let keep = match data.faults().on_write(buf.len()) {
+        WriteAction::Whole => buf.len(),
+        WriteAction::Short(keep) => keep.min(buf.len()),
         WriteAction::Fail(WriteFaultKind::NoSpace) => {
             return Ok((Err(ErrorCode::InsufficientSpace),));
         }
         WriteAction::Fail(_) => return Ok((Err(ErrorCode::Io),)),
         WriteAction::Tear(c) => {
-            buf.truncate(c.written);
+            let keep = c.written.min(buf.len());
             crash = Some(c);
+            keep
         }
-    }
-    let r = if buf.is_empty() {
-        Ok(0)
-    } else {
-        crate::direct::write(data, fd, &buf, offset)?
     };
+    let target = if keep == 0 {
+        None
+    } else {
+        Some(direct::writable(data, &fd)?)
+    };
+    let recording = data.faults().observer().is_some();
+    // Written from the guest's memory, as without the interposer; copied only to record.
+    let bytes = &buf.as_le_slice(&store)[..keep];
+    let r = match target {
+        None => Ok(0),
+        Some(target) => target.and_then(|f| direct::write_at(&f, bytes, offset)),
+    };
+    // What reached the file, when recording (a failed write recorded nothing).
+    let reached = match r {
+        Ok(n) if recording => {
+            let n = usize::try_from(n).map_or(keep, |n| n.min(keep));
+            Some(bytes[..n].to_vec())
+        }
+        _ => None,
+    };
+    if let Some(reached) = reached {
+        store
+            .data_mut()
+            .faults()
+            .record_write(file, Some(offset), &reached);
+    }
     if let Some(crash) = crash {
         // The torn prefix went out; its own failure does not matter, the guest stops.
-        if r.is_ok() {
-            data.faults().record_write(file, Some(offset), &buf);
-        }
         return Err(crash.into());
-    }
-    if let Ok(n) = r {
-        let n = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
-        data.faults().record_write(file, Some(offset), &buf[..n]);
     }
     Ok((r,))
 }
