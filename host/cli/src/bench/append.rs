@@ -6,7 +6,7 @@ use walogs::Durability;
 use super::Ctx;
 use super::logs::{self, HEADER, Log, Okay, RawFile, V01};
 use super::measure::{
-    Measured, Role, Row, Subject, Unit, interleave, latency_rows, payload, rows, warm_up,
+    Measured, Role, Row, Subject, Unit, cpu_rows, interleave, latency_rows, payload, rows, warm_up,
 };
 
 /// Entries per group-commit batch.
@@ -90,6 +90,7 @@ pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
     note(&mut out, "okaywal", "one entry of one chunk, committed");
     out.extend(latency_rows(&workload, &subjects, 0.50, "p50"));
     out.extend(latency_rows(&workload, &subjects, 0.99, "p99"));
+    out.extend(cpu_rows(&workload, &subjects, ops));
     Ok(out)
 }
 
@@ -236,6 +237,7 @@ pub fn nondurable(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
         bytes: 0,
     };
     let mut out = rows(&m, &subjects, &times);
+    out.extend(cpu_rows(&workload, &subjects, ops));
     note(
         &mut out,
         "call, no work",

@@ -35,6 +35,8 @@ pub struct Subject<'a> {
     pub step: Box<dyn Step + 'a>,
     /// Each unit's latency, for subjects made with [`Subject::timed`].
     latencies: Option<Latencies>,
+    /// The calling thread's CPU time (user and system) spent in timed rounds.
+    cpu: Duration,
 }
 
 /// Per-unit latencies recorded by a [`Subject::timed`] step.
@@ -48,6 +50,7 @@ impl<'a> Subject<'a> {
             role,
             step: Box::new(step),
             latencies: None,
+            cpu: Duration::ZERO,
         }
     }
 
@@ -66,6 +69,7 @@ impl<'a> Subject<'a> {
         };
         Self {
             latencies: Some(latencies),
+            cpu: Duration::ZERO,
             ..Self::new(name, role, each)
         }
     }
@@ -186,12 +190,27 @@ pub fn interleave(
         let n = ops / rounds + u64::from(round < ops % rounds);
         for k in 0..subjects.len() {
             let i = (k + round as usize) % subjects.len();
-            let start = Instant::now();
+            let (start, cpu) = (Instant::now(), thread_cpu_time());
             subjects[i].step.run(n)?;
             times[i].push(start.elapsed());
+            subjects[i].cpu += thread_cpu_time().saturating_sub(cpu);
         }
     }
     Ok(times)
+}
+
+/// The CPU time (user and system) the calling thread has used so far.
+fn thread_cpu_time() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    if r != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Runs every subject for `n` units, untimed: files created, caches and allocators warm.
@@ -201,6 +220,31 @@ pub fn warm_up(subjects: &mut [Subject<'_>], n: u64) -> Result<()> {
         latencies.borrow_mut().clear();
     }
     Ok(())
+}
+
+/// Rows of each subject's CPU time per unit in the timed rounds of [`interleave`]
+/// (`ops` units each): where a subject's extra time goes, computing or waiting.
+pub fn cpu_rows(workload: &str, subjects: &[Subject<'_>], ops: u64) -> Vec<Row> {
+    let workload = format!("{workload}, CPU time");
+    subjects
+        .iter()
+        .map(|s| {
+            let us = s.cpu.as_secs_f64() * 1e6 / ops.max(1) as f64;
+            Row {
+                workload: workload.clone(),
+                subject: s.name.clone(),
+                role: s.role,
+                ops: 1,
+                rounds: 1,
+                bytes: 0,
+                seconds: s.cpu.as_secs_f64().max(1e-12),
+                value: us,
+                unit: Unit::MicrosPerOp,
+                relative: None,
+                note: Some("the thread's user + system time per op".into()),
+            }
+        })
+        .collect()
 }
 
 /// The median of `times`.
