@@ -70,6 +70,7 @@ walogs_conformance::conformance! {
     maintenance::the_recovery_report_says_what_the_open_cut,
     prealloc::the_active_segment_is_pre_filled_and_a_clean_close_cuts_it_back,
     prealloc::a_crash_leaves_a_pre_fill_that_both_versions_open,
+    prealloc::a_segment_that_outgrows_its_pre_fill_is_filled_again_and_a_crash_keeps_every_entry,
     prealloc::a_crash_mid_append_into_pre_filled_space_keeps_every_acknowledged_entry,
     prealloc::a_pre_fill_without_a_durable_point_is_a_torn_tail,
     prealloc::sealed_segments_hold_frames_only,

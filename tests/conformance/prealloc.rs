@@ -126,6 +126,56 @@ pub fn a_crash_leaves_a_pre_fill_that_both_versions_open<B: Backend>() {
     assert_eq!(log.entries().unwrap(), expected(1, 41));
 }
 
+/// A segment that outgrows its pre-fill is pre-filled again further on (small appends get
+/// a short fill, docs/FORMAT.md, "Pre-allocation"); a crash after that leaves every
+/// acknowledged entry to this engine, which cuts nothing, and to walogs 0.1.0, which cuts
+/// the fill as a torn tail.
+pub fn a_segment_that_outgrows_its_pre_fill_is_filled_again_and_a_crash_keeps_every_entry<
+    B: Backend,
+>() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open::<B>(dir.path());
+    let seg = disk::segment(dir.path(), 1);
+    let data = |lsn: u64| vec![lsn as u8; 100];
+    assert_eq!(log.append(&data(1)).unwrap(), Lsn(1));
+    let first_fill = disk::len(&seg);
+    let mut last = 1;
+    while last * 116 <= first_fill {
+        last += 1;
+        assert_eq!(log.append(&data(last)).unwrap(), Lsn(last));
+    }
+    let frames_len = last * 116;
+    let live = fs::read(&seg).unwrap();
+    assert!(
+        live.len() as u64 > frames_len,
+        "filled again: {first_fill} bytes, then {}",
+        live.len()
+    );
+    assert!(is_prefill(
+        &live[frames_len as usize..],
+        frames_len as usize
+    ));
+    let at_crash = files_now(dir.path());
+    drop(log);
+    let want: Vec<_> = (1..=last).map(|l| (Lsn(l), data(l))).collect();
+
+    let crashed = tempfile::tempdir().unwrap();
+    restore(crashed.path(), &at_crash);
+    let mut log = open::<B>(crashed.path());
+    assert_eq!(
+        log.tail_state(),
+        TailState::Clean,
+        "a pre-fill is not a torn tail"
+    );
+    assert_eq!(log.entries().unwrap(), want);
+
+    let old_dir = tempfile::tempdir().unwrap();
+    restore(old_dir.path(), &at_crash);
+    let (tail, entries) = entries_in_0_1_0(old_dir.path());
+    assert_eq!(tail, walogs01::TailState::TruncatedAt(frames_len));
+    assert_eq!(entries, want);
+}
+
 /// A crash in the middle of an append into the pre-filled space: part of the frame
 /// reached the disk, the rest is still the pre-fill. Both versions keep every acknowledged entry;
 /// this engine reports the torn write (it is not its own unwritten space) and cuts it.
