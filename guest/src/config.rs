@@ -36,9 +36,10 @@ pub struct WalConfig {
     /// iteration and by [`crate::Wal::verify`]). Default: `false`.
     pub verify_on_open: bool,
     /// Pre-allocate the active segment under [`Durability::Always`]: the space ahead of
-    /// the write position is filled (with a fixed pattern, not zeros) about a MiB at a
-    /// time, so that a durable append's fdatasync has no file size or allocation to
-    /// commit. The segment is cut
+    /// the write position is filled (with a fixed pattern, not zeros) far enough for
+    /// 256 more writes of the current size (64 KiB to 1 MiB at a time), so that a
+    /// durable append's fdatasync has no file size or allocation to commit. The segment
+    /// is cut
     /// back to its last frame before it is sealed, truncated or closed, so every sealed
     /// or cleanly closed segment is exactly what walogs 0.1.0 writes (docs/FORMAT.md,
     /// "Pre-allocation"). Ignored by the other modes, whose appends must not sync.
