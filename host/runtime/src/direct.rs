@@ -120,6 +120,14 @@ mod tests {
         HostState::new(WasiCtxBuilder::new().build(), 1 << 20)
     }
 
+    /// A file holding `bytes` in `dir`, opened for reading and writing.
+    fn file_holding(dir: &std::path::Path, bytes: &[u8]) -> (std::path::PathBuf, File) {
+        let path = dir.join("seg");
+        std::fs::write(&path, bytes).unwrap();
+        let file = OpenOptions::new().read(true).write(true).open(&path);
+        (path, file.unwrap())
+    }
+
     fn push_file(state: &mut HostState, file: File, perms: FsPerms) -> Resource<Descriptor> {
         let file = FsFile::new(file, perms, OpenMode::READ | OpenMode::WRITE, true);
         state.ctx().table.push(Descriptor::File(file)).unwrap()
@@ -128,14 +136,8 @@ mod tests {
     #[test]
     fn a_write_lands_at_its_offset_and_syncs() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("seg");
-        std::fs::write(&path, b"0123456789").unwrap();
+        let (path, file) = file_holding(dir.path(), b"0123456789");
         let mut s = state();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .unwrap();
         let fd = push_file(&mut s, file, FsPerms::ReadWrite);
         let same = Resource::new_borrow(fd.rep());
         assert_eq!(write(&mut s, fd, b"ab", 4).unwrap(), Ok(2));
@@ -155,14 +157,8 @@ mod tests {
     #[test]
     fn a_read_only_preopen_refuses_the_write_and_leaves_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("seg");
-        std::fs::write(&path, b"kept").unwrap();
+        let (path, file) = file_holding(dir.path(), b"kept");
         let mut s = state();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .unwrap();
         let fd = push_file(&mut s, file, FsPerms::ReadOnly);
         let r = write(&mut s, fd, b"lost", 0).unwrap();
         assert_eq!(r, Err(ErrorCode::NotPermitted));

@@ -77,21 +77,27 @@ pub fn durable(ctx: &Ctx<'_>, len: usize) -> Result<Vec<Row>> {
         Subject::timed("walogs 0.1.0", Role::Peer, appends(&mut v01, &data)),
         Subject::timed("okaywal 0.3.1", Role::Peer, appends(&mut okay, &data)),
     ];
-    warm_up(&mut subjects, WARMUP)?;
-    let times = interleave(&mut subjects, ops, ops / DURABLE_SLICE)?;
     let workload = format!("durable append {}", size_name(len));
-    let m = Measured {
-        workload: &workload,
-        unit: Unit::MicrosPerOp,
-        ops,
-        bytes: 0,
-    };
-    let mut out = rows(&m, &subjects, &times);
+    let mut out = durable_rounds(&workload, &mut subjects, ops)?;
     note(&mut out, "okaywal", "one entry of one chunk, committed");
     out.extend(latency_rows(&workload, &subjects, 0.50, "p50"));
     out.extend(latency_rows(&workload, &subjects, 0.99, "p99"));
     out.extend(cpu_rows(&workload, &subjects, ops));
     Ok(out)
+}
+
+/// Warms `subjects` up, runs `ops` durable appends each in interleaved rounds, and returns
+/// the workload's rows of time per append.
+fn durable_rounds(workload: &str, subjects: &mut [Subject<'_>], ops: u64) -> Result<Vec<Row>> {
+    warm_up(subjects, WARMUP)?;
+    let times = interleave(subjects, ops, ops / DURABLE_SLICE)?;
+    let m = Measured {
+        workload,
+        unit: Unit::MicrosPerOp,
+        ops,
+        bytes: 0,
+    };
+    Ok(rows(&m, subjects, &times))
 }
 
 /// Lengths of the pre-zeroed files in [`file_length`] besides the one the appends need.
@@ -122,16 +128,8 @@ pub fn file_length(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
         .iter_mut()
         .map(|(file, name)| Subject::timed(name.clone(), Role::Baseline, appends(file, &data)))
         .collect();
-    warm_up(&mut subjects, WARMUP)?;
-    let times = interleave(&mut subjects, ops, ops / DURABLE_SLICE)?;
     let workload = format!("fdatasync by file length, {} appends", size_name(SMALL));
-    let m = Measured {
-        workload: &workload,
-        unit: Unit::MicrosPerOp,
-        ops,
-        bytes: 0,
-    };
-    let mut out = rows(&m, &subjects, &times);
+    let mut out = durable_rounds(&workload, &mut subjects, ops)?;
     out.extend(latency_rows(&workload, &subjects, 0.50, "p50"));
     Ok(out)
 }

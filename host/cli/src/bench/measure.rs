@@ -226,25 +226,31 @@ pub fn warm_up(subjects: &mut [Subject<'_>], n: u64) -> Result<()> {
 /// (`ops` units each): where a subject's extra time goes, computing or waiting.
 pub fn cpu_rows(workload: &str, subjects: &[Subject<'_>], ops: u64) -> Vec<Row> {
     let workload = format!("{workload}, CPU time");
+    let note = "the thread's user + system time per op";
     subjects
         .iter()
         .map(|s| {
             let us = s.cpu.as_secs_f64() * 1e6 / ops.max(1) as f64;
-            Row {
-                workload: workload.clone(),
-                subject: s.name.clone(),
-                role: s.role,
-                ops: 1,
-                rounds: 1,
-                bytes: 0,
-                seconds: s.cpu.as_secs_f64().max(1e-12),
-                value: us,
-                unit: Unit::MicrosPerOp,
-                relative: None,
-                note: Some("the thread's user + system time per op".into()),
-            }
+            micros_row(&workload, s, us, note.into())
         })
         .collect()
+}
+
+/// A one-figure row of `us` microseconds for subject `s` (no relative figure yet).
+fn micros_row(workload: &str, s: &Subject<'_>, us: f64, note: String) -> Row {
+    Row {
+        workload: workload.to_owned(),
+        subject: s.name.clone(),
+        role: s.role,
+        ops: 1,
+        rounds: 1,
+        bytes: 0,
+        seconds: (us / 1e6).max(1e-12),
+        value: us,
+        unit: Unit::MicrosPerOp,
+        relative: None,
+        note: Some(note),
+    }
 }
 
 /// The median of `times`.
@@ -331,19 +337,7 @@ pub fn latency_rows(workload: &str, subjects: &[Subject<'_>], q: f64, label: &st
             let latency = s.quantile(q)?;
             let ops = s.latencies.as_ref().map_or(0, |l| l.borrow().len() as u64);
             let us = latency.as_secs_f64() * 1e6;
-            Some(Row {
-                workload: workload.clone(),
-                subject: s.name.clone(),
-                role: s.role,
-                ops: 1,
-                rounds: 1,
-                bytes: 0,
-                seconds: (us / 1e6).max(1e-12),
-                value: us,
-                unit: Unit::MicrosPerOp,
-                relative: None,
-                note: Some(format!("{label} of {ops}")),
-            })
+            Some(micros_row(&workload, s, us, format!("{label} of {ops}")))
         })
         .collect();
     set_relative(&mut out);
