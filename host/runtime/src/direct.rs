@@ -3,12 +3,12 @@
 //!
 //! wasmtime-wasi's synchronous bindings run every filesystem call as a future on its own
 //! Tokio runtime (`block_on`, after a `yield_now`), even when the store allows blocking on
-//! the calling thread, as this host's does. For a write into a file and its fdatasync that
-//! is pure overhead: these functions look the descriptor up in the store's resource table,
-//! apply the same checks as wasmtime-wasi (a file, not a directory; the preopen's write
-//! permission) and make the system call directly, a write straight from the guest's
-//! memory. Every other call, and `sync-data` on a
-//! directory, goes to wasmtime-wasi unchanged.
+//! the calling thread, as this host's always does. For a write into a file and its
+//! fdatasync that is pure overhead: these functions look the descriptor up in the store's
+//! resource table, apply the same checks as wasmtime-wasi (a file, not a directory; the
+//! preopen's write permission) and make the system call directly, writing straight from
+//! the guest's memory. Every other call, and `sync-data` on a directory, goes to
+//! wasmtime-wasi unchanged.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
