@@ -7,9 +7,11 @@ test: lint component node-test python-test embed-test bench-quick
     cargo test --workspace
     @echo "walogs: all tests passed"
 
-# Benchmarks, reduced (under a minute): prints the table and the targets, asserts no timing.
+# Benchmarks, reduced (under a minute): every workload runs; prints the table and the targets,
+# asserts no timing. On the debug build the tests use, so the suite needs no release build of
+# wasmtime (minutes, cold); its numbers mean nothing. Measure with `--release` (docs/BENCHMARKS.md).
 bench-quick:
-    cargo run --release -p walogs-cli -- bench --quick
+    cargo run -p walogs-cli -- bench --quick
 
 # The release crash sweep of docs/CRASH-TESTING.md ("Figures"): every fault class, exit 1 on any violation.
 crash-sweep states="60000" seed="20261202":
