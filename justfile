@@ -3,13 +3,15 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # The whole suite: formatting, lints (native and wasm), every test on both backends.
-test: lint component node-test python-test embed-test bench-quick
+test: lint component node-test python-test embed-test
     cargo test --workspace
+    {{debug_walogs}} bench --quick
     @echo "walogs: all tests passed"
 
 # Benchmarks, reduced (under a minute): every workload runs; prints the table and the targets,
-# asserts no timing. On the debug build the tests use, so the suite needs no release build of
-# wasmtime (minutes, cold); its numbers mean nothing. Measure with `--release` (docs/BENCHMARKS.md).
+# asserts no timing. `test` runs it with the debug binary its tests built, so the suite needs
+# no other build of wasmtime; those numbers mean nothing. Measure with `--release`
+# (docs/BENCHMARKS.md).
 bench-quick:
     cargo run -p walogs-cli -- bench --quick
 
@@ -52,6 +54,8 @@ python-test: component python-package-test
 # The component file `just component` builds (honours CARGO_TARGET_DIR), and where wheels go.
 component_wasm := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target") / "wasm32-wasip2/component/walogs.wasm"
 wheel_dir := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target") / "wheels"
+# The CLI binary `cargo test --workspace` builds (for its integration tests).
+debug_walogs := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target") / "debug/walogs"
 
 # npm package `walogs` (packages/npm): `npm pack`, installed into a fresh project, node --test there.
 npm-package-test: component
