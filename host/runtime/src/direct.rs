@@ -23,7 +23,7 @@ use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
 };
 
 /// The version of `wasi:filesystem` the host serves (what the linker's names carry).
-const FS_TYPES: &str = "wasi:filesystem/types@0.2.12";
+pub(crate) const FS_TYPES: &str = concat!("wasi:filesystem/types@", wasi_version!());
 
 /// The WIT error code of a failed system call, as wasmtime-wasi maps it.
 fn error_code(e: std::io::Error) -> ErrorCode {

@@ -11,14 +11,6 @@
 //! Writes are counted only for file output streams (those made by `write-via-stream` /
 //! `append-via-stream`) and for positional `descriptor.write`; stdout and stderr pass through.
 
-/// The WASI 0.2 version of the interfaces wasmtime-wasi 48 provides, as a literal for
-/// `concat!` (the interposed functions are registered under these names).
-macro_rules! wasi_version {
-    () => {
-        "0.2.12"
-    };
-}
-
 mod fs;
 mod streams;
 

@@ -26,6 +26,14 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The WASI 0.2 version of the interfaces wasmtime-wasi 48 provides, as a literal for
+/// `concat!` (the host's own and the interposed functions are registered under these names).
+macro_rules! wasi_version {
+    () => {
+        "0.2.12"
+    };
+}
+
 mod bindings;
 mod cache;
 mod direct;

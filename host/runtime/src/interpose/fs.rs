@@ -10,11 +10,9 @@ use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
 };
 use wasmtime_wasi::p2::bindings::sync::io::streams::OutputStream;
 
-use crate::direct;
+use crate::direct::{self, FS_TYPES};
 
 use super::{Interposed, StreamTarget, SyncAction, WriteAction, WriteFaultKind};
-
-const FS_TYPES: &str = concat!("wasi:filesystem/types@", wasi_version!());
 
 /// The result of a filesystem call without a value.
 type Unit = wasmtime::Result<(Result<(), ErrorCode>,)>;
