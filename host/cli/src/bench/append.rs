@@ -24,7 +24,7 @@ const GROUP_SLICE: u64 = 2;
 const NONDURABLE_SLICE: u64 = 1000;
 
 /// A step that appends `data` `n` times.
-fn appends<'a>(log: &'a mut dyn Log, data: &'a [u8]) -> impl FnMut(u64) -> Result<()> + 'a {
+pub fn appends<'a>(log: &'a mut dyn Log, data: &'a [u8]) -> impl FnMut(u64) -> Result<()> + 'a {
     move |n| {
         for _ in 0..n {
             log.append(data)?;

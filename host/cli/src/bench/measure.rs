@@ -74,6 +74,34 @@ impl<'a> Subject<'a> {
         }
     }
 
+    /// Like [`Subject::timed`], but each unit runs right after an untimed `prepare`
+    /// (an fdatasync of another file, a sleep): the latencies are those of `step` alone,
+    /// in the state `prepare` leaves the machine in. Its `µs/op` row includes `prepare`;
+    /// read its latency rows.
+    pub fn timed_after(
+        name: impl Into<String>,
+        role: Role,
+        mut prepare: impl FnMut() -> Result<()> + 'a,
+        mut step: impl Step + 'a,
+    ) -> Self {
+        let latencies = Latencies::default();
+        let into = Rc::clone(&latencies);
+        let each = move |n: u64| -> Result<()> {
+            for _ in 0..n {
+                prepare()?;
+                let start = Instant::now();
+                step.run(1)?;
+                into.borrow_mut().push(start.elapsed());
+            }
+            Ok(())
+        };
+        Self {
+            latencies: Some(latencies),
+            cpu: Duration::ZERO,
+            ..Self::new(name, role, each)
+        }
+    }
+
     /// The `q` quantile (0.5: the median) of the recorded unit latencies.
     fn quantile(&self, q: f64) -> Option<Duration> {
         let mut all = self.latencies.as_ref()?.borrow().clone();

@@ -3,6 +3,7 @@
 //! one file system. See docs/BENCHMARKS.md.
 
 mod append;
+mod cold;
 mod concurrent;
 mod logs;
 mod machine;
@@ -203,6 +204,7 @@ fn workloads(ctx: &Ctx<'_>, options: &Options) -> Result<Vec<measure::Row>> {
         ("fdatasync by file length", Box::new(append::file_length)),
         ("group commit", Box::new(append::group)),
         ("non-durable append", Box::new(append::nondurable)),
+        ("after an fdatasync", Box::new(cold::after_fdatasync)),
         ("iteration", Box::new(read::iteration)),
         ("open", Box::new(|c| read::open(c, logs(c)?))),
         ("verify", Box::new(|c| read::verify(c, logs(c)?))),
