@@ -58,10 +58,9 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
         }
     };
     let mut subjects = vec![
-        Subject::timed_after(
+        Subject::timed(
             "walogs native append, hot",
             Role::Walogs,
-            || Ok(()),
             appends(&mut native_hot, &data),
         ),
         Subject::timed_after(
@@ -70,10 +69,9 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
             sync_other(&raw),
             appends(&mut native_cold, &data),
         ),
-        Subject::timed_after(
+        Subject::timed(
             "walogs component append, hot",
             Role::Walogs,
-            || Ok(()),
             appends(&mut component_hot, &data),
         ),
         Subject::timed_after(
@@ -82,10 +80,9 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
             sync_other(&raw),
             appends(&mut component_cold, &data),
         ),
-        Subject::timed_after(
+        Subject::timed(
             "component call, no work, hot",
             Role::Baseline,
-            || Ok(()),
             call(&calls[0]),
         ),
         Subject::timed_after(

@@ -56,22 +56,8 @@ impl<'a> Subject<'a> {
 
     /// A subject whose units are timed one by one, so its rows carry p50 and p99 latency
     /// (the clock read per unit costs tens of nanoseconds, far below a durable append).
-    pub fn timed(name: impl Into<String>, role: Role, mut step: impl Step + 'a) -> Self {
-        let latencies = Latencies::default();
-        let into = Rc::clone(&latencies);
-        let each = move |n: u64| -> Result<()> {
-            for _ in 0..n {
-                let start = Instant::now();
-                step.run(1)?;
-                into.borrow_mut().push(start.elapsed());
-            }
-            Ok(())
-        };
-        Self {
-            latencies: Some(latencies),
-            cpu: Duration::ZERO,
-            ..Self::new(name, role, each)
-        }
+    pub fn timed(name: impl Into<String>, role: Role, step: impl Step + 'a) -> Self {
+        Self::timed_after(name, role, || Ok(()), step)
     }
 
     /// Like [`Subject::timed`], but each unit runs right after an untimed `prepare`
