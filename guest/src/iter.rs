@@ -1,6 +1,7 @@
 //! Iteration over the entries of a log, across segments, checking as it goes.
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::{Arc, Mutex};
 
 use crate::error::corrupt;
@@ -41,7 +42,20 @@ pub struct WalIter {
     first: u64,
     /// The iterator ends after this LSN (`u64::MAX`: at the end of the files).
     stop_after: u64,
+    /// Names the error when a segment of the plan is gone (a checkpoint deleted it).
+    on_deleted: Option<DeletedReport>,
     done: bool,
+}
+
+/// What a shared log answers for the LSN an iterator wanted when a checkpoint deleted the
+/// segment holding it before the iterator got there.
+#[derive(Clone)]
+pub(crate) struct DeletedReport(pub Arc<dyn Fn(u64) -> WalError + Send + Sync>);
+
+impl std::fmt::Debug for DeletedReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeletedReport")
+    }
 }
 
 impl WalIter {
@@ -63,6 +77,7 @@ impl WalIter {
             truncations_before,
             first: expect.unwrap_or(skip_below),
             stop_after: u64::MAX,
+            on_deleted: None,
             done: false,
         }
     }
@@ -81,6 +96,19 @@ impl WalIter {
             first: Lsn(self.first),
             next: Lsn(kept + 1),
         }
+    }
+
+    /// Reports a segment of the plan that is gone with `report`'s error instead of the
+    /// file system's `NotFound`.
+    pub(crate) fn on_deleted(mut self, report: DeletedReport) -> Self {
+        self.on_deleted = Some(report);
+        self
+    }
+
+    /// The LSN the iterator would yield next.
+    fn wanted(&self) -> u64 {
+        self.expect
+            .map_or(self.skip_below, |e| e.max(self.skip_below))
     }
 
     /// Ends the iteration after `lsn`: what a reader of durable entries only wants.
@@ -111,7 +139,16 @@ impl WalIter {
                 let Some((name, end)) = self.plan.pop_front() else {
                     return Ok(None);
                 };
-                let file = self.storage.open(&name, OpenMode::Read)?;
+                let file = match self.storage.open(&name, OpenMode::Read) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(match &self.on_deleted {
+                            Some(report) => (report.0)(self.wanted()),
+                            None => e.into(),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 self.current = Some((name, FrameReader::new(file, end)?));
             }
             let (name, reader) = self.current.as_mut().expect("a segment is open");

@@ -386,3 +386,43 @@ pub fn a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range<B: Sha
         Some((Lsn(12), b"new twelve".to_vec()))
     );
 }
+
+/// A checkpoint that deletes a segment an iterator has not reached makes the iterator
+/// yield one `LsnOutOfRange` for the LSN it would have yielded next, and end: never a
+/// skip to later entries, never a bare I/O error. What it had open it still reads.
+pub fn an_iterator_overtaken_by_checkpoint_gets_out_of_range<B: SharedBackend>() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = B::open_shared(dir.path(), sized(4096)).unwrap();
+    for segment in 0..2 {
+        let batch: Vec<Vec<u8>> = (0..10).map(|s| tagged(segment, s)).collect();
+        wal.append_batch(&batch).unwrap();
+        wal.rotate().unwrap();
+    }
+    wal.append(b"twenty-one").unwrap();
+    let mut unstarted = wal.iter_from(Lsn(1)).unwrap();
+    let mut reading = wal.iter_from(Lsn(1)).unwrap();
+    for want in 1..=3 {
+        let (lsn, data) = reading.next().expect("an entry").unwrap();
+        assert_eq!((lsn, data), (Lsn(want), tagged(0, want as usize - 1)));
+    }
+    assert_eq!(wal.checkpoint(Lsn(20)).unwrap(), 2);
+    for want in 4..=10 {
+        let (lsn, data) = reading.next().expect("an entry").unwrap();
+        assert_eq!((lsn, data), (Lsn(want), tagged(0, want as usize - 1)));
+    }
+    for (iter, lsn) in [(&mut reading, 11), (&mut unstarted, 1)] {
+        match iter.next() {
+            Some(Err(WalError::LsnOutOfRange {
+                lsn: got,
+                first: Lsn(21),
+                next: Lsn(22),
+            })) => assert_eq!(got, Lsn(lsn)),
+            other => panic!("wanted LsnOutOfRange for {lsn}, got {other:?}"),
+        }
+        assert!(iter.next().is_none(), "the iterator ends after the error");
+    }
+    assert_eq!(
+        wal.entries_from(Lsn(21)).unwrap(),
+        [(Lsn(21), b"twenty-one".to_vec())]
+    );
+}

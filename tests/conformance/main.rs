@@ -86,6 +86,7 @@ walogs_conformance::shared_conformance! {
     concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
     concurrent::followers_see_only_durable_entries_across_rotations,
     concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
+    concurrent::an_iterator_overtaken_by_checkpoint_gets_out_of_range,
 }
 
 walogs_conformance::shared_conformance! {
@@ -95,4 +96,5 @@ walogs_conformance::shared_conformance! {
     concurrent::sync_failure_fails_every_waiting_producer_and_loses_nothing_acknowledged,
     concurrent::followers_see_only_durable_entries_across_rotations,
     concurrent::a_follower_overtaken_by_checkpoint_or_truncation_gets_out_of_range,
+    concurrent::an_iterator_overtaken_by_checkpoint_gets_out_of_range,
 }

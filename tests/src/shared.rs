@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use walogs::{Follow, Lsn, LsnRange, SharedWal, WalConfig, WalError};
+use walogs::{Follow, Lsn, LsnRange, SharedWal, WalConfig, WalError, WalIter};
 use walogs_host::interpose::FaultPlan;
 use walogs_host::{HostError, Runtime, SharedComponentWal};
 
@@ -32,6 +32,8 @@ pub trait SharedLog: Clone + Send + Sync + 'static {
     fn truncate_after(&self, lsn: Lsn) -> Result<(), WalError>;
     /// The durable entries from `lsn` on, or the first error.
     fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError>;
+    /// An iterator over the durable entries from `lsn` on, as they stand now.
+    fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError>;
     /// A follower from `lsn`.
     fn follow(&self, lsn: Lsn) -> Result<Self::Follower, WalError>;
     /// Makes every later sync (file or directory) fail with an I/O error.
@@ -100,6 +102,9 @@ impl SharedLog for NativeShared {
     fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
         self.wal.iter_from(lsn)?.collect()
     }
+    fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
+        self.wal.iter_from(lsn)
+    }
     fn follow(&self, lsn: Lsn) -> Result<Follow, WalError> {
         self.wal.follow(lsn)
     }
@@ -160,7 +165,10 @@ impl SharedLog for SharedComponentWal {
         SharedComponentWal::truncate_after(self, lsn).map_err(wal_error)
     }
     fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
-        self.iter_from(lsn)?.collect()
+        SharedComponentWal::iter_from(self, lsn)?.collect()
+    }
+    fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
+        SharedComponentWal::iter_from(self, lsn)
     }
     fn follow(&self, lsn: Lsn) -> Result<Follow, WalError> {
         SharedComponentWal::follow(self, lsn)

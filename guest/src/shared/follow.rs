@@ -279,7 +279,7 @@ impl Follow {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // A checkpoint deleted it after this view was taken.
                 let view = Arc::clone(&self.hub.lock().view);
-                return Err(view.out_of_range(self.next));
+                return Err(view.deleted(self.next));
             }
             Err(e) => return Err(e.into()),
         };

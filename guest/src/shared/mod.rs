@@ -18,10 +18,12 @@ use std::time::Duration;
 pub use follow::Follow;
 use group::{Committer, GroupQueue, publish};
 use hub::Hub;
+use view::View;
 pub use wal::SharedWal;
 pub use writer::{LogShape, LogWriter};
 
 use crate::frame::check_size;
+use crate::iter::DeletedReport;
 use crate::storage::Storage;
 use crate::{Lsn, LsnRange, SegmentInfo, TailState, VerifyReport, WalError, WalIter};
 
@@ -240,18 +242,34 @@ impl<W: LogWriter> SharedLog<W> {
     /// The durable entries from `lsn` on (`lsn` from [`SharedLog::first_lsn`] to
     /// [`SharedLog::next_lsn`], else [`WalError::LsnOutOfRange`]), as they stand now.
     /// A checkpoint that deletes a segment before the iterator reaches it makes the
-    /// iterator yield an error there ([`SharedLog::follow`] reports it as out of range).
+    /// iterator yield one [`WalError::LsnOutOfRange`] there, for the LSN it would have
+    /// yielded next (as [`SharedLog::follow`] does), and end.
     pub fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
         let (view, storage) = self.inner.hub.snapshot()?;
-        let truncations = Arc::clone(&self.inner.hub.truncations);
-        view.iter_from(storage, lsn.0, truncations)
+        self.reader(view, storage, lsn.0)
     }
 
-    /// Every durable entry, in LSN order.
+    /// Every durable entry, in LSN order (see [`SharedLog::iter_from`]).
     pub fn iter(&self) -> Result<WalIter, WalError> {
         let (view, storage) = self.inner.hub.snapshot()?;
+        let first = view.first_lsn();
+        self.reader(view, storage, first)
+    }
+
+    /// An iterator over `view` from `lsn` that names truncations and checkpoints that
+    /// overtake it.
+    fn reader(
+        &self,
+        view: Arc<View>,
+        storage: Arc<dyn Storage>,
+        lsn: u64,
+    ) -> Result<WalIter, WalError> {
         let truncations = Arc::clone(&self.inner.hub.truncations);
-        view.iter_from(storage, view.first_lsn(), truncations)
+        let hub = Arc::clone(&self.inner.hub);
+        let deleted = DeletedReport(Arc::new(move |lsn| hub.lock().view.deleted(lsn)));
+        Ok(view
+            .iter_from(storage, lsn, truncations)?
+            .on_deleted(deleted))
     }
 
     /// Follows the log from `lsn`: an iterator that yields every durable entry from `lsn`

@@ -55,6 +55,16 @@ impl View {
         }
     }
 
+    /// The error for `lsn` when a checkpoint deleted the segment holding it: `first` is
+    /// past `lsn` even while this view still predates the checkpoint.
+    pub fn deleted(&self, lsn: u64) -> WalError {
+        WalError::LsnOutOfRange {
+            lsn: Lsn(lsn),
+            first: Lsn(self.first_lsn().max(lsn + 1).min(self.next_lsn)),
+            next: Lsn(self.next_lsn),
+        }
+    }
+
     /// Checks that reading may start at `lsn`: from the first LSN held to the next LSN.
     pub fn check_start(&self, lsn: u64) -> Result<(), WalError> {
         if lsn < self.first_lsn() || lsn > self.next_lsn {
@@ -92,5 +102,43 @@ impl View {
             .and_then(|s| s.first_lsn)
             .map(|l| l.0);
         Ok(WalIter::new(storage, plan, expect, lsn, truncations).stop_after(self.durable))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::View;
+    use crate::{Lsn, SegmentInfo, WalError};
+
+    /// A view of segments starting at `firsts`, the next LSN `next`.
+    fn view(firsts: &[u64], next: u64) -> View {
+        let segments = firsts.iter().enumerate().map(|(i, &f)| SegmentInfo {
+            seq: i as u32 + 1,
+            first_lsn: Some(Lsn(f)),
+            size: 100,
+        });
+        View {
+            version: 1,
+            durable: next - 1,
+            next_lsn: next,
+            segments: segments.collect(),
+        }
+    }
+
+    fn first_of(e: WalError) -> Lsn {
+        match e {
+            WalError::LsnOutOfRange { first, .. } => first,
+            other => panic!("not out of range: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_deleted_lsn_is_reported_below_the_first_even_from_a_view_older_than_the_checkpoint() {
+        // Published after the checkpoint: the view's own first LSN.
+        assert_eq!(first_of(view(&[21], 22).deleted(11)), Lsn(21));
+        // Still the view from before it: the first LSN is past the one deleted.
+        assert_eq!(first_of(view(&[1, 11, 21], 22).deleted(11)), Lsn(12));
+        // Never past the next LSN.
+        assert_eq!(first_of(view(&[1], 5).deleted(4)), Lsn(5));
     }
 }
