@@ -30,10 +30,12 @@ pub trait SharedLog: Clone + Send + Sync + 'static {
     fn checkpoint(&self, lsn: Lsn) -> Result<usize, WalError>;
     /// Truncates after `lsn`.
     fn truncate_after(&self, lsn: Lsn) -> Result<(), WalError>;
-    /// The durable entries from `lsn` on, or the first error.
-    fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError>;
     /// An iterator over the durable entries from `lsn` on, as they stand now.
     fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError>;
+    /// The durable entries from `lsn` on, or the first error.
+    fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
+        self.iter_from(lsn)?.collect()
+    }
     /// A follower from `lsn`.
     fn follow(&self, lsn: Lsn) -> Result<Self::Follower, WalError>;
     /// Makes every later sync (file or directory) fail with an I/O error.
@@ -99,9 +101,6 @@ impl SharedLog for NativeShared {
     fn truncate_after(&self, lsn: Lsn) -> Result<(), WalError> {
         self.wal.truncate_after(lsn)
     }
-    fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
-        self.wal.iter_from(lsn)?.collect()
-    }
     fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
         self.wal.iter_from(lsn)
     }
@@ -163,9 +162,6 @@ impl SharedLog for SharedComponentWal {
     }
     fn truncate_after(&self, lsn: Lsn) -> Result<(), WalError> {
         SharedComponentWal::truncate_after(self, lsn).map_err(wal_error)
-    }
-    fn entries_from(&self, lsn: Lsn) -> Result<Vec<(Lsn, Vec<u8>)>, WalError> {
-        SharedComponentWal::iter_from(self, lsn)?.collect()
     }
     fn iter_from(&self, lsn: Lsn) -> Result<WalIter, WalError> {
         SharedComponentWal::iter_from(self, lsn)

@@ -23,6 +23,17 @@ const GROUP_SLICE: u64 = 2;
 /// Non-durable appends per subject per round.
 const NONDURABLE_SLICE: u64 = 1000;
 
+/// A step that makes `n` calls into the component that do no work (`wal.next-lsn`): the
+/// floor of one host→guest call.
+pub fn empty_calls(log: &mut walogs_host::ComponentWal) -> impl FnMut(u64) -> Result<()> + '_ {
+    move |n| {
+        for _ in 0..n {
+            log.next_lsn()?;
+        }
+        Ok(())
+    }
+}
+
 /// A step that appends `data` `n` times.
 pub fn appends<'a>(log: &'a mut dyn Log, data: &'a [u8]) -> impl FnMut(u64) -> Result<()> + 'a {
     move |n| {
@@ -205,12 +216,6 @@ pub fn nondurable(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
     let mut component = logs::component(ctx.rt, &dir.join("component"), Durability::None)?;
     let mut probe = logs::component(ctx.rt, &dir.join("probe"), Durability::None)?;
     let data = payload(SMALL, 3);
-    let empty_call = move |n: u64| -> Result<()> {
-        for _ in 0..n {
-            probe.next_lsn()?;
-        }
-        Ok(())
-    };
     let mut subjects = vec![
         Subject::new(
             "raw write, no sync",
@@ -223,7 +228,11 @@ pub fn nondurable(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
             Role::Walogs,
             appends(&mut component, &data),
         ),
-        Subject::new("component call, no work", Role::Baseline, empty_call),
+        Subject::new(
+            "component call, no work",
+            Role::Baseline,
+            empty_calls(&mut probe),
+        ),
     ];
     warm_up(&mut subjects, 100)?;
     let times = interleave(&mut subjects, ops, ops / NONDURABLE_SLICE)?;

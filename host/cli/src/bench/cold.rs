@@ -15,7 +15,7 @@ use anyhow::Result;
 use walogs::Durability;
 
 use super::Ctx;
-use super::append::{SMALL, appends, size_name};
+use super::append::{SMALL, appends, empty_calls, note, size_name};
 use super::logs::{self, HEADER, Log, RawFile};
 use super::measure::{Role, Row, Subject, interleave, latency_rows, payload, warm_up};
 
@@ -44,19 +44,8 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
     let (mut native_hot, mut native_cold) = (open_native("native-hot")?, open_native("native")?);
     let mut component_hot = open_component("component-hot")?;
     let mut component_cold = open_component("component")?;
-    let calls: Vec<_> = ["call-hot", "call", "call-sleep"]
-        .into_iter()
-        .map(|name| open_component(name).map(|log| Rc::new(RefCell::new(log))))
-        .collect::<Result<_>>()?;
-    let call = |log: &Rc<RefCell<walogs_host::ComponentWal>>| {
-        let log = Rc::clone(log);
-        move |n: u64| -> Result<()> {
-            for _ in 0..n {
-                log.borrow_mut().next_lsn()?;
-            }
-            Ok(())
-        }
-    };
+    let (mut call_hot, mut call_cold) = (open_component("call-hot")?, open_component("call")?);
+    let mut call_sleep = open_component("call-sleep")?;
     let mut subjects = vec![
         Subject::timed(
             "walogs native append, hot",
@@ -83,13 +72,13 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
         Subject::timed(
             "component call, no work, hot",
             Role::Baseline,
-            call(&calls[0]),
+            empty_calls(&mut call_hot),
         ),
         Subject::timed_after(
             "component call, no work, after an fdatasync",
             Role::Baseline,
             sync_other(&raw),
-            call(&calls[1]),
+            empty_calls(&mut call_cold),
         ),
         Subject::timed_after(
             "component call, no work, after a 100 µs sleep",
@@ -98,16 +87,14 @@ pub fn after_fdatasync(ctx: &Ctx<'_>) -> Result<Vec<Row>> {
                 std::thread::sleep(SLEEP);
                 Ok(())
             },
-            call(&calls[2]),
+            empty_calls(&mut call_sleep),
         ),
     ];
     warm_up(&mut subjects, WARMUP)?;
     interleave(&mut subjects, ops, ops / SLICE)?;
     let workload = format!("single operations after an fdatasync, {}", size_name(SMALL));
     let mut out = latency_rows(&workload, &subjects, 0.50, "p50");
-    let note = "p50; the untimed fdatasync or sleep before each op is not counted";
-    for row in &mut out {
-        row.note = Some(note.into());
-    }
+    let text = "p50; the untimed fdatasync or sleep before each op is not counted";
+    note(&mut out, "", text);
     Ok(out)
 }
